@@ -22,7 +22,10 @@
         var h = context.hideout || {};
         var n = (h.counts && h.counts[feature.properties.id]) || 0;
         window.citybrain.map._counts = h.counts;
-        return { fillColor: colorFor(n, h), fillOpacity: 0.82, color: "#0b1d26", weight: 0.6, opacity: 0.9 };
+        return {
+          fillColor: colorFor(n, h), fillOpacity: 0.82, color: "#0b1d26", weight: 0.6, opacity: 0.9,
+          className: "cell cell-" + feature.properties.id,
+        };
       },
       hoverStyle: function () {
         return { weight: 2.5, color: "#ffffff" };

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 import redis
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_socketio import SocketIO
 
 from dashboard.config import ROOT, AppConfig
@@ -146,7 +146,8 @@ def _json(body: Any, status: int = 200) -> Response:
 
 def request_lang(default: str) -> str:
     """The page language: ``?lang=`` first, then the configured default."""
-    return normalize(request.args.get("lang"), normalize(default, "zh-CN"))
+    asked = request.args.get("lang") if has_request_context() else None
+    return normalize(asked, normalize(default, "zh-CN"))
 
 
 def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:

@@ -1,0 +1,167 @@
+"""End to end: run.py as a subprocess, a real Chromium on the wall, a case written into the input
+stream changes its cell on the page without reload; SIGTERM leaves no process behind; a restart keeps
+the data."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from selenium.webdriver.common.by import By
+
+from dashboard import contract as c
+from layouts import wall
+from tests.conftest import App, http_get, wait_for
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    """Every process started under ``pid``, children of children included."""
+    return psutil.Process(pid).children(recursive=True)
+
+
+def report(cell: str, case: str, ts: int) -> c.CaseEvent:
+    """A case report for ``cell``."""
+    return c.CaseEvent(
+        event_id=f"{case}-0",
+        case_id=case,
+        ts=ts,
+        step="reported",
+        event_type="CM-0101",
+        category="city_management",
+        cell_id=cell,
+        source="test",
+    )
+
+
+def cell_fill(browser: Any, cell: str) -> str | None:
+    """The fill colour of a cell's shape on the page."""
+    paths = browser.find_elements(By.CSS_SELECTOR, f"path.cell-{cell}")
+    return paths[0].get_attribute("fill") if paths else None
+
+
+@pytest.fixture
+def app(short_tmp: Path) -> Any:
+    """The whole system, started by run.py: embedded Redis, processor, simulator (fast), web."""
+    a = App(short_tmp, "--speed", "30", "--seed", "7").start()
+    yield a
+    if a.proc is not None and a.proc.poll() is None:
+        a.stop()
+
+
+def test_wall_shows_live_cells_and_stops_cleanly(app: App, browser: Any) -> None:
+    status, health = http_get(app.url + "/healthz")
+    assert status == 200 and health["redis"] is True and "simulator" in health["feeds"]
+    r = app.client()
+
+    browser.get(app.url + "/")
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "path.cell")) == 478, 30, what="478 cells")
+    wait_for(
+        lambda: "conn-ok" in (browser.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
+        20,
+        what="Socket.IO connected",
+    )
+    # the simulator makes the wall move: the open-case counter follows Redis
+    wait_for(lambda: int(r.hget(c.COUNTERS, "open") or 0) > 0, 60, what="simulated cases")
+    wait_for(
+        lambda: browser.find_element(By.ID, wall.KPI_OPEN).text not in ("", "–", "0"),
+        30,
+        what="open-case counter on the page",
+    )
+
+    # a cell with no open case turns the top colour after 15 reports arrive through the input stream
+    counts = r.hgetall(c.CELL_OPEN)
+    cell = next(cid for cid in sorted(app_cells()) if int(counts.get(cid, 0)) == 0)
+    before = cell_fill(browser, cell)
+    assert before == wall.COLORS[0]
+    now = int(time.time() * 1000)
+    for i in range(15):
+        r.xadd(c.STREAM_CASE_EVENTS, c.encode(report(cell, f"T-{cell}-{i}", now)))  # type: ignore[arg-type]
+    wait_for(lambda: cell_fill(browser, cell) == wall.COLORS[-1], 20, what=f"{cell} turning red")
+    assert browser.execute_script("return performance.getEntriesByType('navigation').length") == 1
+    wait_for(lambda: cell in browser.find_element(By.ID, wall.TOP_CELLS).text, 10, what="cell in top list")
+
+    # SIGTERM stops everything it started, Redis included, within a few seconds
+    assert app.proc is not None
+    kids = descendants(app.proc.pid)
+    assert len(kids) >= 4  # redis-server, web, processor, feeds
+    assert app.stop() == 0
+    _, alive = psutil.wait_procs(kids, timeout=5)
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def app_cells() -> list[str]:
+    """Every cell id of the shipped geography."""
+    from dashboard.geo import load_default_geography
+
+    return list(load_default_geography().cells)
+
+
+def test_restart_keeps_the_live_state(short_tmp: Path) -> None:
+    a = App(short_tmp, "--no-simulator").start()
+    try:
+        r = a.client()
+        now = int(time.time() * 1000)
+        for i in range(3):
+            r.xadd(c.STREAM_CASE_EVENTS, c.encode(report("ZM-0001", f"R-{i}", now)))  # type: ignore[arg-type]
+        wait_for(lambda: r.hget(c.CELL_OPEN, "ZM-0001") == "3", 20, what="3 open cases")
+        time.sleep(1.5)  # not a timed assertion: appendfsync everysec needs a second to reach disk
+    finally:
+        assert a.stop() == 0
+    b = App(short_tmp, "--no-simulator").start()
+    try:
+        status, snap = http_get(b.url + "/api/v1/snapshot")
+        assert status == 200
+        assert snap["cells"]["ZM-0001"] == 3 and snap["counters"]["open"] == 3
+    finally:
+        b.stop()
+
+
+def test_sigkill_of_run_py_leaves_no_orphan(short_tmp: Path) -> None:
+    a = App(short_tmp, "--no-simulator").start()
+    assert a.proc is not None
+    kids = descendants(a.proc.pid)
+    a.proc.kill()  # SIGKILL: no handler runs; PDEATHSIG must take the children down
+    a.proc.wait()
+    _, alive = psutil.wait_procs(kids, timeout=10)
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_healthz_reports_a_stale_feed(short_tmp: Path) -> None:
+    a = App(short_tmp, "--no-simulator").start()
+    try:
+        r = a.client()
+        r.sadd(c.FEEDS, "hotline")
+        r.hset(c.feed_key("hotline"), mapping={"heartbeat_ms": 1, "last_record_ms": 1})
+        status, body = http_get(a.url + "/healthz")
+        assert status == 503
+        assert body["status"] == "unhealthy"
+        assert any("feed hotline" in p for p in body["problems"])
+        assert body["feeds"]["hotline"]["stale"] is True
+    finally:
+        a.stop()
+
+
+def test_geometry_is_static_compressed_and_cacheable(short_tmp: Path) -> None:
+    import urllib.request
+
+    a = App(short_tmp, "--no-simulator").start()
+    try:
+        req = urllib.request.Request(a.url + "/geo/cells.geojson", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req) as resp:
+            etag = resp.headers["ETag"]
+            assert resp.headers["Content-Encoding"] == "gzip"
+            assert etag
+        req = urllib.request.Request(a.url + "/geo/cells.geojson", headers={"If-None-Match": etag})
+        try:
+            urllib.request.urlopen(req)
+            raise AssertionError("expected 304")
+        except urllib.error.HTTPError as err:
+            assert err.code == 304
+        # the page's layout JSON carries no geometry
+        status, layout = http_get(a.url + "/_dash-layout")
+        assert status == 200 and '"coordinates"' not in str(layout)
+    finally:
+        a.stop()
