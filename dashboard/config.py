@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
@@ -99,6 +99,69 @@ class GeographyConfig(Base):
     cells: Path = Field(DATA_DIR / "cells.geojson", description="Grid cells (网格).")
 
 
+class IngestConfig(Base):
+    """The HTTP ingest endpoints (/api/v1/...) of the web process."""
+
+    tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="Source name -> bearer token; from the environment: `field_app: ${CB_TOKEN_FIELD}`.",
+    )
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted.")
+    max_batch: int = Field(1000, ge=1, le=10000, description="Most records in one POST.")
+    buffer_size: int = Field(
+        100_000, ge=100, description="Accepted records held while Redis is away; beyond it: 503."
+    )
+
+
+class Open311Config(Base):
+    """The Open311 GeoReport v2 endpoint for citizens' reports."""
+
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Client name -> api_key for POST. Put keys in the environment: `app: ${CB_311_KEY}`.",
+    )
+    jurisdiction_id: str = Field("440604", description="The jurisdiction this endpoint serves.")
+
+
+class FeedConfig(Base):
+    """Base of a pluggable feed's config: ``type`` picks the module (feeds/<module>.py) that serves it."""
+
+    type: str = Field(description="The feed type (registered by its module).")
+    name: str | None = Field(None, description="Name in health reports; default: the type.")
+    enabled: bool = Field(True, description="Run this feed in the feeds role.")
+
+    @property
+    def feed_name(self) -> str:
+        """The name used in health reports and logs."""
+        return self.name or self.type
+
+
+FEED_TYPES: dict[str, type[FeedConfig]] = {}
+
+
+def register_feed_config(cls: type[FeedConfig]) -> type[FeedConfig]:
+    """Class decorator: make a feed config known by its ``type`` literal."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['mqtt'] = 'mqtt'")
+    FEED_TYPES[default] = cls
+    return cls
+
+
+def _feed_config(item: Any) -> FeedConfig:
+    """Validate one entry of ``feeds:`` with the model its ``type`` names."""
+    import feeds.plugins  # noqa: F401  # registers every feed module's config
+
+    if not isinstance(item, dict) or "type" not in item:
+        raise ValueError(f"needs a 'type' (one of: {', '.join(sorted(FEED_TYPES))})")
+    if isinstance(item, FeedConfig):
+        return item
+    model = FEED_TYPES.get(str(item["type"]))
+    if model is None:
+        raise ValueError(f"unknown feed type {item['type']!r} (known: {', '.join(sorted(FEED_TYPES))})")
+    return model.model_validate(item)
+
+
 class AppConfig(Base):
     """The whole configuration (config.yaml)."""
 
@@ -110,6 +173,30 @@ class AppConfig(Base):
     processor: ProcessorConfig = Field(default_factory=ProcessorConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     geography: GeographyConfig = Field(default_factory=GeographyConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    open311: Open311Config = Field(default_factory=Open311Config)
+    feeds: list[FeedConfig] = Field(
+        default_factory=list, description="Pluggable feeds (mqtt, camera_poll, ...), each with its type."
+    )
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_by_type(cls, v: Any) -> list[FeedConfig]:
+        """Validate each feed entry with its own type's model."""
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            raise ValueError("must be a list of feeds")
+        out = []
+        for i, item in enumerate(v):
+            try:
+                out.append(_feed_config(item))
+            except ValidationError as err:
+                model = FEED_TYPES.get(str(item.get("type"))) if isinstance(item, dict) else None
+                raise ValueError(f"[{i}].{format_error(err, '', model).removeprefix(': ')}") from None
+            except ValueError as err:
+                raise ValueError(f"[{i}]: {err}") from None
+        return out
 
     def redis_url(self) -> str | None:
         """The external Redis URL: REDIS_URL from the environment first, then the file."""
@@ -146,13 +233,13 @@ def _resolve_paths(model: BaseModel, base: Path) -> None:
             setattr(model, name, (base / value).resolve())
 
 
-def format_error(err: ValidationError, source: str) -> str:
-    """One line naming each wrong key and what was expected."""
+def format_error(err: ValidationError, source: str, root: type[BaseModel] | None = None) -> str:
+    """One line naming each wrong key and what was expected (``root``: the model validated)."""
     parts = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
-            parent: type[BaseModel] | None = AppConfig
+            parent: type[BaseModel] | None = root or AppConfig
             for p in e["loc"][:-1]:
                 field = parent.model_fields.get(str(p)) if parent is not None else None
                 ann = field.annotation if field is not None else None
@@ -162,7 +249,8 @@ def format_error(err: ValidationError, source: str) -> str:
         else:
             got = e.get("input")
             shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-            parts.append(f"{loc}: {e['msg']}{shown}")
+            msg = e["msg"].removeprefix("Value error, ")
+            parts.append(f"{loc}{'' if msg.startswith('[') else ': '}{msg}{shown}")
     return f"{source}: " + "; ".join(parts)
 
 

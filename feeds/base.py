@@ -14,11 +14,15 @@ import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import redis
 
 from dashboard import contract as c
+from dashboard.catalogue import Catalogue
+from dashboard.config import FeedConfig
+from dashboard.geo import Geography
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +133,30 @@ class Sink:
         self.written += len(chunk)
 
 
+@dataclass
+class FeedEnv:
+    """What a feed may use: Redis, the district's geography and catalogue, and a sink per feed."""
+
+    client: redis.Redis
+    geo: Geography
+    catalogue: Catalogue
+    sinks: dict[str, Sink] = field(default_factory=dict)
+    buffer_size: int = 100_000
+
+    def sink(self, feed: str) -> Sink:
+        """The (started) sink of feed ``feed``, made on first use."""
+        if feed not in self.sinks:
+            self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size).start()
+        return self.sinks[feed]
+
+
 class Feed(ABC):
-    """A source of records. Subclasses set ``type_key`` and implement ``run``; they register by type."""
+    """A source of records. Subclasses set ``type_key`` and implement ``run``; they register by type.
+
+    A pluggable feed also declares its config model (a ``dashboard.config.FeedConfig`` subclass with
+    ``type: Literal["<type_key>"]``, decorated with ``register_feed_config``) and implements
+    ``from_config``; feeds/plugins.py imports its module.
+    """
 
     type_key: ClassVar[str]
     registry: ClassVar[dict[str, type[Feed]]] = {}
@@ -146,6 +172,11 @@ class Feed(ABC):
         """A feed named ``name`` writing through ``sink``."""
         self.name = name
         self.sink = sink
+
+    @classmethod
+    def from_config(cls, cfg: FeedConfig, env: FeedEnv) -> Feed:
+        """Build the feed its config describes (pluggable feeds override this)."""
+        raise NotImplementedError(f"{cls.__name__} is not configured through feeds:")
 
     @abstractmethod
     def run(self, stop: threading.Event) -> None:

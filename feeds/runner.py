@@ -6,41 +6,55 @@ import logging
 import threading
 
 import redis
-from dashboard.geo import load_geography
 
+import feeds.plugins  # noqa: F401  # registers every pluggable feed
 from dashboard.catalogue import load_catalogue
 from dashboard.config import AppConfig
-from feeds.base import Sink
+from dashboard.geo import load_geography
+from feeds.base import Feed, FeedEnv
 from feeds.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
 
-def run(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
-    """Run every enabled feed until ``stop`` is set, then flush what they accepted."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+def build(cfg: AppConfig, client: redis.Redis) -> tuple[list[Feed], FeedEnv]:
+    """Every enabled feed: the simulator (its own config section) and the pluggable ``feeds:``."""
     g = cfg.geography
-    geo = load_geography(g.district, g.subdistricts, g.communities, g.cells)
-    threads: list[threading.Thread] = []
-    sinks: list[Sink] = []
+    env = FeedEnv(
+        client=client,
+        geo=load_geography(g.district, g.subdistricts, g.communities, g.cells),
+        catalogue=load_catalogue(),
+        buffer_size=cfg.ingest.buffer_size,
+    )
+    out: list[Feed] = []
     if cfg.simulator.enabled:
-        sink = Sink(client, "simulator").start()
-        sinks.append(sink)
         sim = Simulator(
             "simulator",
-            sink,
+            env.sink("simulator"),
             client,
-            geo,
-            load_catalogue(),
+            env.geo,
+            env.catalogue,
             speed=cfg.simulator.speed,
             seed=cfg.simulator.seed,
         )
         log.info("simulator: speed %gx, seed %d", cfg.simulator.speed, sim.seed)
-        threads.append(threading.Thread(target=sim.run, args=(stop,), name="simulator", daemon=True))
+        out.append(sim)
+    for fc in cfg.feeds:
+        if fc.enabled:
+            out.append(Feed.registry[fc.type].from_config(fc, env))
+            log.info("feed %s (%s) configured", fc.feed_name, fc.type)
+    return out, env
+
+
+def run(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
+    """Run every enabled feed until ``stop`` is set, then flush what they accepted."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    feeds, env = build(cfg, client)
+    threads = [threading.Thread(target=f.run, args=(stop,), name=f.name, daemon=True) for f in feeds]
     for th in threads:
         th.start()
     stop.wait()
     for th in threads:
         th.join(5)
-    for s in sinks:
+    for s in env.sinks.values():
         s.stop()
