@@ -16,6 +16,7 @@ import redis
 from flask import Flask, Response, has_request_context, request
 from flask_socketio import SocketIO
 
+from dashboard.catalogue import default_catalogue
 from dashboard.config import ROOT, AppConfig
 from dashboard.geo import Geography, load_geography
 from dashboard.health import check
@@ -134,6 +135,16 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         except redis.RedisError as err:
             return _json({"error": f"redis unavailable: {err}"}, 503)
 
+    # HTTP collectors (feeds/http_*.py, feeds/open311.py) run in this process, writing through sinks
+    from feeds.base import FeedEnv
+    from feeds.http_common import register_all
+
+    server.config["MAX_CONTENT_LENGTH"] = cfg.ingest.max_body_bytes
+    feed_env = FeedEnv(
+        client=client, geo=geo, catalogue=default_catalogue(), buffer_size=cfg.ingest.buffer_size
+    )
+    register_all(server, cfg, feed_env)
+
     socketio = SocketIO(server, async_mode="threading", logger=False)
     PushBridge(socketio, client, cfg.web.push_interval_ms).start()
     return app, socketio
@@ -153,6 +164,7 @@ def request_lang(default: str) -> str:
 def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
     """Run the web process until it is stopped."""
     app, socketio = create_app(cfg, redis_url)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines, no dev-server banner
     log.info("wall on http://%s:%d", host, port)
     socketio.run(
         app.server, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
