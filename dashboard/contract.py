@@ -32,7 +32,8 @@ DELTA_SEQ = f"{TAG}:out:delta-seq"  # string: the seq of the newest delta
 
 # --- read models, written only by the processor -------------------------------------------------
 CELL_OPEN = f"{TAG}:rm:cell-open"  # hash cell_id -> open cases
-CASE_INDEX = f"{TAG}:rm:case"  # hash case_id -> JSON {cell, state, ts}
+CASE_INDEX = f"{TAG}:rm:case"  # hash case_id -> JSON of processor.CaseState
+CASES_BY_TIME = f"{TAG}:rm:cases-by-time"  # sorted set case_id -> reported time (ms)
 SEEN_EVENTS = f"{TAG}:rm:seen"  # sorted set event_id -> ts (ms); trimmed after SEEN_KEEP_MS
 SEEN_KEEP_MS = 7 * 24 * 3600 * 1000
 COUNTERS = f"{TAG}:rm:counters"  # hash: open, records, reported:<yyyymmdd>, closed:<yyyymmdd>, ...

@@ -8,12 +8,13 @@ delta (consecutive ``seq``) to the delta stream that web processes push to brows
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,22 +36,33 @@ def day_key(ts_ms: int, tz: ZoneInfo) -> str:
 
 @dataclass
 class CaseState:
-    """What the processor remembers of one case."""
+    """What the processor remembers of one case (the case index; Open311 and pages read it)."""
 
     cell: str
     step: str
     ts: int
     open: bool
+    event_type: str = ""
+    category: str = ""
+    department: str | None = None
+    priority: str = "normal"
+    source: str = ""
+    reported_ts: int = 0
+    closed_ts: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+    description: str = ""
 
     def to_json(self) -> str:
         """Compact JSON for the case index."""
-        return json.dumps({"cell": self.cell, "step": self.step, "ts": self.ts, "open": self.open})
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CaseState:
-        """Parse the case index's JSON."""
+        """Parse the case index's JSON (older entries may lack the later fields)."""
         d = json.loads(raw)
-        return cls(cell=d["cell"], step=d["step"], ts=int(d["ts"]), open=bool(d["open"]))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Effects:
     cameras: dict[str, str] = field(default_factory=dict)
     sensors: dict[str, str] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    new_cases: dict[str, int] = field(default_factory=dict)  # case_id -> reported time
     dead: list[tuple[str, str, str, str]] = field(default_factory=list)  # stream, id, reason, raw
     duplicates: int = 0
     applied: int = 0
@@ -112,7 +125,23 @@ def apply_batch(
             closing = rec.step in c.CLOSING_STEPS
             if prev is None:
                 now_open = not closing
-                st = CaseState(cell=rec.cell_id, step=rec.step, ts=rec.ts, open=now_open)
+                st = CaseState(
+                    cell=rec.cell_id,
+                    step=rec.step,
+                    ts=rec.ts,
+                    open=now_open,
+                    event_type=rec.event_type,
+                    category=rec.category,
+                    department=rec.department,
+                    priority=rec.priority,
+                    source=rec.source,
+                    reported_ts=rec.ts,
+                    closed_ts=rec.ts if closing else None,
+                    lon=rec.lon,
+                    lat=rec.lat,
+                    description=rec.note[:500],
+                )
+                eff.new_cases[rec.case_id] = rec.ts
                 if now_open:
                     eff.cells[rec.cell_id] = cell_count(rec.cell_id) + 1
                     bump("open")
@@ -124,7 +153,15 @@ def apply_batch(
                 elif not prev.open and now_open:
                     eff.cells[prev.cell] = cell_count(prev.cell) + 1
                     bump("open")
-                st = CaseState(cell=prev.cell, step=rec.step, ts=max(prev.ts, rec.ts), open=now_open)
+                st = replace(
+                    prev,
+                    step=rec.step,
+                    ts=max(prev.ts, rec.ts),
+                    open=now_open,
+                    department=rec.department or prev.department,
+                    priority=rec.priority if rec.step == "escalated" else prev.priority,
+                    closed_ts=None if now_open else (prev.closed_ts or rec.ts),
+                )
             case_view[rec.case_id] = st
         elif isinstance(rec, c.CameraStatus):
             eff.applied += 1
@@ -274,6 +311,8 @@ class Processor:
         now = int(time.time() * 1000)
         if eff.cases:
             pipe.hset(c.CASE_INDEX, mapping={k: v.to_json() for k, v in eff.cases.items()})
+        if eff.new_cases:
+            pipe.zadd(c.CASES_BY_TIME, eff.new_cases)
         if eff.cells:
             pipe.hset(c.CELL_OPEN, mapping=eff.cells)
         if eff.counters:
