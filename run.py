@@ -110,7 +110,9 @@ def run_role(role: str, cfg: AppConfig) -> None:
     if role == "web":
         from dashboard.app import serve
 
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        # The dev server keeps no state worth flushing: leave at once, without thread-shutdown noise.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: os._exit(0))
         serve(cfg, url, cfg.web.host, cfg.web.port)
         return
     stop = Stop()
@@ -158,7 +160,11 @@ def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
 
     def spawn(role: str) -> None:
         children[role] = subprocess.Popen(
-            [*base, role, *common, *extra[role]], env=env, stdin=subprocess.DEVNULL, preexec_fn=set_pdeathsig
+            [*base, role, *common, *extra[role]],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=set_pdeathsig,
+            start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops roles, then Redis
         )
 
     for role in ROLES:

@@ -116,6 +116,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=set_pdeathsig,
+            start_new_session=True,  # a terminal's Ctrl-C goes to the parent, which stops us last
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url, socket_timeout=1.0)

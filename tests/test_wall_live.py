@@ -4,6 +4,7 @@ the data."""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,14 @@ def test_restart_keeps_the_live_state(short_tmp: Path) -> None:
         b.stop()
 
 
-def test_sigkill_of_run_py_leaves_no_orphan(short_tmp: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_stopping_run_py_leaves_no_orphan(short_tmp: Path, sig: signal.Signals) -> None:
     a = App(short_tmp, "--no-simulator").start()
     assert a.proc is not None
     kids = descendants(a.proc.pid)
-    a.proc.kill()  # SIGKILL: no handler runs; PDEATHSIG must take the children down
-    a.proc.wait()
+    assert len(kids) >= 4
+    a.proc.send_signal(sig)  # SIGKILL: no handler runs, PDEATHSIG takes the children down
+    a.proc.wait(10)
     _, alive = psutil.wait_procs(kids, timeout=10)
     assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
 
