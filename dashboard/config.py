@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -99,6 +100,39 @@ class GeographyConfig(Base):
     cells: Path = Field(DATA_DIR / "cells.geojson", description="Grid cells (网格).")
 
 
+class StageLimit(Base):
+    """Time allowed for one stage, by priority (minutes)."""
+
+    normal: float = Field(gt=0, description="Minutes allowed for an ordinary case.")
+    urgent: float = Field(gt=0, description="Minutes allowed for an urgent case.")
+
+
+class WorkCalendar(Base):
+    """Working time for SLA clocks that run in working hours."""
+
+    start: dt.time = Field(dt.time(8, 30), description="Start of the working day (local time).")
+    end: dt.time = Field(dt.time(17, 30), description="End of the working day (local time).")
+    weekdays: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays that are workdays (1 = Monday).")
+    holidays: list[dt.date] = Field(default_factory=list, description="Public holidays (days off).")
+    workdays_extra: list[dt.date] = Field(
+        default_factory=list, description="Make-up workdays on weekends (调休)."
+    )
+
+
+class SlaConfig(Base):
+    """SLA per stage and priority; the clock of a stage starts when the case enters it."""
+
+    registration: StageLimit = Field(StageLimit(normal=60, urgent=15), description="Report → registered.")
+    dispatch: StageLimit = Field(StageLimit(normal=30, urgent=10), description="Registered → dispatched.")
+    handle: StageLimit = Field(StageLimit(normal=24 * 60, urgent=120), description="Dispatched → handled.")
+    feedback: StageLimit = Field(StageLimit(normal=120, urgent=30), description="Handled → feedback.")
+    verify: StageLimit = Field(StageLimit(normal=24 * 60, urgent=240), description="Feedback → verified.")
+    working_hours: bool = Field(
+        False, description="Ordinary cases' clocks run only in working hours (urgent ones always run)."
+    )
+    calendar: WorkCalendar = Field(default_factory=WorkCalendar)
+
+
 class IngestConfig(Base):
     """The HTTP ingest endpoints (/api/v1/...) of the web process."""
 
@@ -173,6 +207,7 @@ class AppConfig(Base):
     processor: ProcessorConfig = Field(default_factory=ProcessorConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     geography: GeographyConfig = Field(default_factory=GeographyConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     open311: Open311Config = Field(default_factory=Open311Config)
     feeds: list[FeedConfig] = Field(
