@@ -159,14 +159,14 @@ class Feed(ABC):
     """
 
     type_key: ClassVar[str]
-    registry: ClassVar[dict[str, type[Feed]]] = {}
+    by_type: ClassVar[dict[str, type[Feed]]] = {}
 
     def __init_subclass__(cls, **kw: Any) -> None:
         """Register every concrete feed class by its ``type_key``."""
         super().__init_subclass__(**kw)
         key = getattr(cls, "type_key", None)
         if key:
-            Feed.registry[key] = cls
+            Feed.by_type[key] = cls
 
     def __init__(self, name: str, sink: Sink) -> None:
         """A feed named ``name`` writing through ``sink``."""

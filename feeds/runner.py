@@ -41,7 +41,7 @@ def build(cfg: AppConfig, client: redis.Redis) -> tuple[list[Feed], FeedEnv]:
         out.append(sim)
     for fc in cfg.feeds:
         if fc.enabled:
-            out.append(Feed.registry[fc.type].from_config(fc, env))
+            out.append(Feed.by_type[fc.type].from_config(fc, env))
             log.info("feed %s (%s) configured", fc.feed_name, fc.type)
     return out, env
 
