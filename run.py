@@ -119,11 +119,14 @@ def run_role(role: str, cfg: AppConfig) -> None:
     if role == "processor":
         import redis
 
-        from dashboard.processor import Processor
+        from dashboard.geo import load_geography
+        from dashboard.processor import Processor, places_of
 
+        g = cfg.geography
+        places = places_of(load_geography(g.district, g.subdistricts, g.communities, g.cells))
         client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         consumer = cfg.processor.consumer or socket.gethostname()
-        Processor(client, cfg.processor, consumer, cfg.timezone).run(stop.event)
+        Processor(client, cfg.processor, consumer, cfg.timezone, cfg.sla, places).run(stop.event)
     else:
         from feeds.runner import run
 

@@ -55,7 +55,11 @@
     return new Intl.NumberFormat(lang).format(n);
   }
 
-  var NO = window.dash_clientside ? window.dash_clientside.no_update : null;
+  // Add increments into a map of counts (fields absent count as 0).
+  function addInto(target, inc) {
+    if (!inc) { return; }
+    Object.keys(inc).forEach(function (k) { target[k] = (target[k] || 0) + inc[k]; });
+  }
   var resyncing = false;
 
   // Fetch a fresh snapshot and replace the page's state with it (after a gap or a reconnect).
@@ -69,9 +73,9 @@
         window.dash_clientside.set_props("wall-cells", {
           hideout: Object.assign({}, hideoutEl, { counts: snap.cells, seq: snap.seq }),
         });
-        window.dash_clientside.set_props("wall-live", {
-          data: { seq: snap.seq, counters: snap.counters, ts: snap.ts },
-        });
+        var live = Object.assign({}, snap);
+        delete live.cells;
+        window.dash_clientside.set_props("wall-live", { data: live });
         window.citybrain.resyncs = (window.citybrain.resyncs || 0) + 1;
       })
       .catch(function () { /* the next delta or reconnect tries again */ })
@@ -90,17 +94,23 @@
           resync();
           return [NOUP, NOUP];
         }
-        var counts = Object.assign({}, hideout.counts, delta.cells);
-        var counters = Object.assign({}, live.counters, delta.counters);
+        var keys = window.citybrain.keys || {};
+        var inc = delta.inc || {};
+        var counts = Object.assign({}, hideout.counts);
+        addInto(counts, inc[keys.cells]);
+        var counters = Object.assign({}, live.counters);
+        addInto(counters, inc[keys.counters]);
         window.citybrain.applied = (window.citybrain.applied || 0) + 1;
+        window.citybrain.lastDelta = delta;
         return [
           Object.assign({}, hideout, { counts: counts, seq: delta.to }),
-          { seq: delta.to, counters: counters, ts: delta.ts },
+          Object.assign({}, live, { seq: delta.to, counters: counters, ts: delta.ts }),
         ];
       },
 
       render: function (live, hideout, meta) {
         var lang = meta.lang, S = meta.strings, c = (live && live.counters) || {};
+        window.citybrain.keys = meta.keys;
         window.citybrain._lastHideout = hideout;
         document.documentElement.setAttribute("data-cb-lang", lang);
         var day = todayKey(meta.tz);

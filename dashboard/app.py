@@ -146,7 +146,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     register_all(server, cfg, feed_env)
 
     socketio = SocketIO(server, async_mode="threading", logger=False)
-    PushBridge(socketio, client, cfg.web.push_interval_ms).start()
+    PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms).start()
     return app, socketio
 
 

@@ -39,6 +39,18 @@ SEEN_KEEP_MS = 7 * 24 * 3600 * 1000
 COUNTERS = f"{TAG}:rm:counters"  # hash: open, records, reported:<yyyymmdd>, closed:<yyyymmdd>, ...
 PROCESSOR_STATS = f"{TAG}:rm:processor"  # hash: applied, duplicates, dead, last_ts
 
+# --- HTTP ingest edge: idempotency marks, written by the web process before accepting an event ---
+# One string key per event id (SET NX EX), so a repeated POST is answered as a duplicate; it expires
+# with the processor's own idempotency window. The processor's seen-set stays the final guard.
+INGEST_EVENT_PREFIX = f"{TAG}:ingest:event:"
+INGEST_EVENT_TTL_S = SEEN_KEEP_MS // 1000
+
+
+def ingest_event_key(event_id: str) -> str:
+    """The idempotency mark of one case event id at the HTTP edge."""
+    return f"{INGEST_EVENT_PREFIX}{event_id}"
+
+
 # --- feed health --------------------------------------------------------------------------------
 FEEDS = f"{TAG}:feeds"  # set of feed names
 
@@ -215,8 +227,11 @@ class Delta(BaseModel):
 
     seq: int = Field(ge=1, description="Consecutive; a gap means a lost delta and forces a resync.")
     ts: int = Field(description="When the processor wrote it (epoch ms).")
-    cells: dict[str, int] = Field(default_factory=dict, description="cell_id -> open cases, new values.")
-    counters: dict[str, int] = Field(default_factory=dict, description="Counter name -> new value.")
+    inc: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Redis hash key -> field -> increment (add to the snapshot)."
+    )
+    ticker: list[dict[str, Any]] = Field(default_factory=list, description="New case events, oldest first.")
+    overdue_changed: bool = Field(False, description="The set of overdue cases changed.")
 
     def to_fields(self) -> dict[str, str]:
         """Stream entry fields of this delta."""

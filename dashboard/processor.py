@@ -2,8 +2,12 @@
 
 Each batch is applied in one MULTI/EXEC with its XACKs, so a crash leaves either all of a batch's
 effects and acknowledgements or none; unacknowledged entries are read again (at-least-once) and the
-seen-set makes a record delivered twice count once. Every batch that changes something appends one
-delta (consecutive ``seq``) to the delta stream that web processes push to browsers.
+seen-set makes a record delivered twice count once. A case is the fold of its events through the
+lifecycle state machine (dashboard/lifecycle.py), so late and out-of-order events give the same state
+as in-order ones; counters change by the difference of the case's contributions
+(dashboard/readmodel.py). Every batch that changes something appends one delta (consecutive ``seq``,
+increments) to the delta stream that web processes push to browsers. A timer finds cases whose stage
+deadline has passed (a sorted set, O(log n)) and marks them overdue.
 """
 
 from __future__ import annotations
@@ -13,30 +17,39 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
 
 from dashboard import contract as c
-from dashboard.config import ProcessorConfig
+from dashboard import readmodel as rm
+from dashboard.config import ProcessorConfig, SlaConfig
+from dashboard.lifecycle import Case, Rejected, Step, fold
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[str, str, dict[Any, Any]]  # (stream, id, fields)
+CAMERA_STATE = f"{c.TAG}:rm:camera"  # hash camera_id -> status
+SENSOR_LAST = f"{c.TAG}:rm:sensor-last"  # hash sensor_id -> JSON of the last reading
+NOTE_KEEP = 500  # characters of a note kept per event in the case record
 
 
-def day_key(ts_ms: int, tz: ZoneInfo) -> str:
-    """The local calendar day (yyyymmdd) of an epoch-ms time."""
-    return datetime.fromtimestamp(ts_ms / 1000, tz).strftime("%Y%m%d")
+def now_ms() -> int:
+    """The wall clock in epoch milliseconds."""
+    return int(time.time() * 1000)
 
 
 @dataclass
 class CaseState:
-    """What the processor remembers of one case (the case index; Open311 and pages read it)."""
+    """One case as stored in the case index (a JSON value of ``contract.CASE_INDEX``).
+
+    The first fields are the case's summary (Open311 and pages read them); ``events`` holds every
+    event accepted for the case, applied or held as illegal, so a late event can re-fold it.
+    """
 
     cell: str
     step: str
@@ -52,6 +65,17 @@ class CaseState:
     lon: float | None = None
     lat: float | None = None
     description: str = ""
+    photos: list[str] = field(default_factory=list)
+    stage: str | None = None
+    stage_since: int = 0
+    deadline: int | None = None
+    overdue: bool = False
+    level: str = "community"
+    returns: int = 0
+    escalations: int = 0
+    reopens: int = 0
+    valid: bool = True
+    events: list[list[Any]] = field(default_factory=list)  # [ts, seq, id, step, dept, actor, prio, note]
 
     def to_json(self) -> str:
         """Compact JSON for the case index."""
@@ -59,154 +83,254 @@ class CaseState:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CaseState:
-        """Parse the case index's JSON (older entries may lack the later fields)."""
+        """Parse the case index's JSON (older entries may lack later fields)."""
         d = json.loads(raw)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    def steps(self) -> list[Step]:
+        """The case's events as lifecycle steps."""
+        return [
+            Step(ts=e[0], seq=e[1], event_id=e[2], step=e[3], department=e[4], actor=e[5], priority=e[6])
+            for e in self.events
+        ]
+
+    def summary(self, places: Mapping[str, rm.Place], sla: SlaConfig, tz: ZoneInfo) -> rm.Summary | None:
+        """What this case contributes through (None for a case with no legal report yet)."""
+        if not self.valid:
+            return None
+        case, _ = fold("", self.steps())
+        if case is None:
+            return None
+        return rm.Summary(
+            case=case,
+            place=places.get(self.cell) or rm.Place(self.cell, None, None),
+            category=self.category,
+            overdue=self.overdue,
+            deadline=self.deadline,
+        )
+
 
 @dataclass
 class Effects:
-    """The writes one batch makes, computed purely from the batch and the state it read."""
+    """The writes one batch makes, computed from the batch and the state it read."""
 
     cases: dict[str, CaseState] = field(default_factory=dict)
-    cells: dict[str, int] = field(default_factory=dict)
-    counters: dict[str, int] = field(default_factory=dict)
+    inc: Counter[tuple[str, str]] = field(default_factory=Counter)
     cameras: dict[str, str] = field(default_factory=dict)
     sensors: dict[str, str] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
-    new_cases: dict[str, int] = field(default_factory=dict)  # case_id -> reported time
+    new_cases: dict[str, int] = field(default_factory=dict)
+    deadlines: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to DEADLINES)
+    overdue: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to OVERDUE)
+    clear_deadline: set[str] = field(default_factory=set)
+    clear_overdue: set[str] = field(default_factory=set)
+    ticker: list[dict[str, Any]] = field(default_factory=list)
+    went_overdue: list[dict[str, Any]] = field(default_factory=list)
     dead: list[tuple[str, str, str, str]] = field(default_factory=list)  # stream, id, reason, raw
     duplicates: int = 0
     applied: int = 0
+    illegal: int = 0
 
     def changed(self) -> bool:
         """True when the batch changed something a screen shows."""
-        return bool(self.cells or self.counters)
+        return bool(self.inc or self.ticker or self.overdue or self.clear_overdue)
 
 
-def apply_batch(
-    records: Iterable[tuple[str, str, c.AnyRecord]],
-    cases: Mapping[str, CaseState],
-    cells: Mapping[str, int],
-    counters: Mapping[str, int],
-    cameras: Mapping[str, str],
-    seen: set[str],
-    tz: ZoneInfo,
-) -> Effects:
-    """Apply decoded records to the state read from Redis; return the effects (no I/O).
+class CaseApplier:
+    """Pure batch logic for case events: fold, contributions diff, index updates (no I/O)."""
 
-    ``seen`` holds the event ids already applied earlier; duplicates inside the batch count once too.
-    """
-    eff = Effects()
-    case_view: dict[str, CaseState] = {}
-    seen_now = set(seen)
+    def __init__(self, sla: SlaConfig, tz: ZoneInfo, places: Mapping[str, rm.Place]) -> None:
+        """Use ``sla`` deadlines, local days in ``tz``, and each cell's community and subdistrict."""
+        self.sla = sla
+        self.tz = tz
+        self.places = places
+        self.clock = rm.Clock(tz)
 
-    def cell_count(cell: str) -> int:
-        return eff.cells.get(cell, cells.get(cell, 0))
+    def contrib(self, st: CaseState | None) -> rm.Contrib:
+        """The counters a stored case contributes to."""
+        s = st.summary(self.places, self.sla, self.tz) if st is not None else None
+        return rm.contributions(s, self.sla, self.tz, self.clock) if s is not None else Counter()
 
-    def counter(name: str) -> int:
-        return eff.counters.get(name, counters.get(name, 0))
-
-    def bump(name: str, by: int = 1) -> None:
-        eff.counters[name] = counter(name) + by
-
-    for _stream, _entry_id, rec in records:
-        if isinstance(rec, c.CaseEvent):
-            if rec.event_id in seen_now:
-                eff.duplicates += 1
-                continue
-            seen_now.add(rec.event_id)
-            eff.seen[rec.event_id] = rec.ts
-            eff.applied += 1
-            day = day_key(rec.ts, tz)
-            bump(f"{rec.step}:{day}")
-            prev = case_view.get(rec.case_id) or cases.get(rec.case_id)
-            closing = rec.step in c.CLOSING_STEPS
-            if prev is None:
-                now_open = not closing
-                st = CaseState(
-                    cell=rec.cell_id,
-                    step=rec.step,
-                    ts=rec.ts,
-                    open=now_open,
-                    event_type=rec.event_type,
-                    category=rec.category,
-                    department=rec.department,
-                    priority=rec.priority,
-                    source=rec.source,
-                    reported_ts=rec.ts,
-                    closed_ts=rec.ts if closing else None,
-                    lon=rec.lon,
-                    lat=rec.lat,
-                    description=rec.note[:500],
-                )
-                eff.new_cases[rec.case_id] = rec.ts
-                if now_open:
-                    eff.cells[rec.cell_id] = cell_count(rec.cell_id) + 1
-                    bump("open")
-            else:
-                now_open = not closing if (prev.open or rec.step == "reopened") else False
-                if prev.open and not now_open:
-                    eff.cells[prev.cell] = max(0, cell_count(prev.cell) - 1)
-                    bump("open", -1)
-                elif not prev.open and now_open:
-                    eff.cells[prev.cell] = cell_count(prev.cell) + 1
-                    bump("open")
-                st = replace(
-                    prev,
-                    step=rec.step,
-                    ts=max(prev.ts, rec.ts),
-                    open=now_open,
-                    department=rec.department or prev.department,
-                    priority=rec.priority if rec.step == "escalated" else prev.priority,
-                    closed_ts=None if now_open else (prev.closed_ts or rec.ts),
-                )
-            case_view[rec.case_id] = st
-        elif isinstance(rec, c.CameraStatus):
-            eff.applied += 1
-            before = eff.cameras.get(rec.camera_id, cameras.get(rec.camera_id))
-            if before != rec.status:
-                was_down = before in ("offline", "fault")
-                is_down = rec.status in ("offline", "fault")
-                if is_down and not was_down:
-                    bump("cameras_down")
-                elif was_down and not is_down:
-                    bump("cameras_down", -1)
-                if before is None:
-                    bump("cameras")
-                eff.cameras[rec.camera_id] = rec.status
-        else:
-            eff.applied += 1
-            eff.sensors[rec.sensor_id] = json.dumps(
-                {
-                    "metric": rec.metric,
-                    "value": rec.value,
-                    "unit": rec.unit,
-                    "ts": rec.ts,
-                    "cell": rec.cell_id,
-                }
+    def rebuild(
+        self, old: CaseState | None, events: list[c.CaseEvent], now: int
+    ) -> tuple[CaseState, list[Rejected]]:
+        """The case record after adding ``events`` (already de-duplicated) to ``old``."""
+        first = next((e for e in events if e.step == "reported"), events[0])
+        if old is None:
+            st = CaseState(
+                cell=first.cell_id,
+                step=first.step,
+                ts=first.ts,
+                open=True,
+                event_type=first.event_type,
+                category=first.category,
+                priority=first.priority,
+                source=first.source,
+                lon=first.lon,
+                lat=first.lat,
+                description=first.note[:NOTE_KEEP] if first.step == "reported" else "",
+                photos=list(first.photos) if first.step == "reported" else [],
             )
-            bump(f"readings:{day_key(rec.ts, tz)}")
-    eff.cases = case_view
-    return eff
+        else:
+            st = dataclasses.replace(old, events=list(old.events), photos=list(old.photos))
+            if first.step == "reported" and not any(e[3] == "reported" for e in old.events):
+                st.cell, st.event_type, st.category = first.cell_id, first.event_type, first.category
+                st.source, st.lon, st.lat = first.source, first.lon, first.lat
+                st.description, st.photos = first.note[:NOTE_KEEP], list(first.photos)
+        for e in events:
+            st.events.append(
+                [e.ts, e.seq, e.event_id, e.step, e.department, e.actor, e.priority, e.note[:NOTE_KEEP]]
+            )
+        st.events.sort(key=lambda x: (x[0], x[1], x[2]))
+        case, rejected = fold("", st.steps())
+        self._summarise(st, case, now)
+        return st, rejected
 
+    def _summarise(self, st: CaseState, case: Case | None, now: int) -> None:
+        """Copy the folded case's facts onto the record, with its current deadline."""
+        if case is None:
+            st.valid, st.open, st.step, st.stage, st.deadline, st.overdue = (
+                False,
+                False,
+                "-",
+                None,
+                None,
+                False,
+            )
+            return
+        st.valid = True
+        st.step, st.open, st.ts = case.state, case.open, case.updated_ts
+        st.reported_ts, st.closed_ts = case.reported_ts, case.closed_ts
+        st.department, st.priority, st.level = case.department, case.priority, case.level
+        st.returns, st.escalations, st.reopens = case.returns, case.escalations, case.reopens
+        st.stage, st.stage_since = case.stage, case.stage_since
+        st.deadline = rm.current_deadline(case, self.sla, self.tz)
+        st.overdue = st.deadline is not None and now >= st.deadline
 
-CAMERA_STATE = f"{c.TAG}:rm:camera"  # hash camera_id -> status
-SENSOR_LAST = f"{c.TAG}:rm:sensor-last"  # hash sensor_id -> JSON of the last reading
+    def apply(
+        self,
+        records: Iterable[tuple[str, str, c.AnyRecord]],
+        cases: Mapping[str, CaseState],
+        cameras: Mapping[str, str],
+        seen: set[str],
+        now: int,
+    ) -> Effects:
+        """Apply decoded records to the state read from Redis; return the effects."""
+        eff = Effects()
+        by_case: dict[str, list[c.CaseEvent]] = {}
+        seen_now = set(seen)
+        for _stream, _eid, rec in records:
+            if isinstance(rec, c.CaseEvent):
+                if rec.event_id in seen_now:
+                    eff.duplicates += 1
+                    continue
+                seen_now.add(rec.event_id)
+                eff.seen[rec.event_id] = rec.ts
+                by_case.setdefault(rec.case_id, []).append(rec)
+            elif isinstance(rec, c.CameraStatus):
+                eff.applied += 1
+                before = eff.cameras.get(rec.camera_id, cameras.get(rec.camera_id))
+                if before != rec.status:
+                    was_down, is_down = before in ("offline", "fault"), rec.status in ("offline", "fault")
+                    if is_down != was_down:
+                        eff.inc[(c.COUNTERS, "cameras_down")] += 1 if is_down else -1
+                    if before is None:
+                        eff.inc[(c.COUNTERS, "cameras")] += 1
+                    eff.cameras[rec.camera_id] = rec.status
+            else:
+                eff.applied += 1
+                eff.sensors[rec.sensor_id] = json.dumps(
+                    {
+                        "metric": rec.metric,
+                        "value": rec.value,
+                        "unit": rec.unit,
+                        "ts": rec.ts,
+                        "cell": rec.cell_id,
+                    }
+                )
+                eff.inc[(c.COUNTERS, f"readings:{self.clock.minute(rec.ts)[:8]}")] += 1
+        for case_id, events in by_case.items():
+            self._apply_case(eff, case_id, cases.get(case_id), events, now)
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
+
+    def _apply_case(
+        self, eff: Effects, case_id: str, old: CaseState | None, events: list[c.CaseEvent], now: int
+    ) -> None:
+        """Re-fold one case with its new events and record what changed."""
+        new, rejected = self.rebuild(old, events, now)
+        eff.inc.update(rm.diff(self.contrib(old), self.contrib(new)))
+        eff.cases[case_id] = new
+        new_ids = {e.event_id for e in events}
+        for r in rejected:
+            if r.event_id in new_ids:
+                eff.illegal += 1
+                ev = next(e for e in events if e.event_id == r.event_id)
+                eff.dead.append((c.STREAM_CASE_EVENTS, r.event_id, r.reason, ev.model_dump_json()))
+        eff.applied += len(new_ids) - sum(1 for r in rejected if r.event_id in new_ids)
+        if (old is None or not old.valid) and new.valid:
+            eff.new_cases[case_id] = new.reported_ts
+        held = {r.event_id for r in rejected}
+        for e in sorted(events, key=lambda x: (x.ts, x.seq)):
+            if e.event_id not in held and new.valid:
+                eff.ticker.append(
+                    {"ts": e.ts, "case": case_id, "cell": new.cell, "type": new.event_type,
+                     "step": e.step, "dept": e.department or new.department, "priority": new.priority}
+                )  # fmt: skip
+        self._index_deadline(eff, case_id, new)
+
+    @staticmethod
+    def _index_deadline(eff: Effects, case_id: str, st: CaseState) -> None:
+        """Keep the case in exactly one of the deadline and overdue sorted sets (or neither)."""
+        if st.open and st.deadline is not None and not st.overdue:
+            eff.deadlines[case_id] = st.deadline
+            eff.clear_overdue.add(case_id)
+        elif st.open and st.deadline is not None and st.overdue:
+            eff.overdue[case_id] = st.deadline
+            eff.clear_deadline.add(case_id)
+        else:
+            eff.clear_deadline.add(case_id)
+            eff.clear_overdue.add(case_id)
+
+    def mark_overdue(self, cases: Mapping[str, CaseState], now: int) -> Effects:
+        """Effects of the cases whose current stage deadline has passed by ``now``."""
+        eff = Effects()
+        for case_id, st in cases.items():
+            if not st.open or st.overdue or st.deadline is None or st.deadline > now:
+                continue
+            new = dataclasses.replace(st, overdue=True)
+            eff.inc.update(rm.diff(self.contrib(st), self.contrib(new)))
+            eff.cases[case_id] = new
+            self._index_deadline(eff, case_id, new)
+            eff.went_overdue.append(
+                {"case": case_id, "cell": st.cell, "dept": st.department or "", "stage": st.stage or "",
+                 "priority": st.priority, "deadline": st.deadline, "ts": now}
+            )  # fmt: skip
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
 
 
 class Processor:
     """Consumer-group reader applying batches atomically and publishing deltas."""
 
     def __init__(
-        self, client: redis.Redis, cfg: ProcessorConfig, consumer: str, tz: str = "Asia/Shanghai"
+        self,
+        client: redis.Redis,
+        cfg: ProcessorConfig,
+        consumer: str,
+        tz: str = "Asia/Shanghai",
+        sla: SlaConfig | None = None,
+        places: Mapping[str, rm.Place] | None = None,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         """Bind to a Redis client (decode_responses=True) under a stable consumer name."""
         self.r: Any = client  # redis-py's return types are bytes|str unions; replies here are str
         self.cfg = cfg
         self.consumer = consumer
         self.tz = ZoneInfo(tz)
+        self.applier = CaseApplier(sla or SlaConfig(), self.tz, places or {})
+        self.clock = clock
         self.streams = list(c.STREAM_OF.values())
         self._last_trim = 0.0
 
@@ -281,22 +405,18 @@ class Processor:
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(c.CASE_INDEX, c.CELL_OPEN, c.COUNTERS, CAMERA_STATE, c.DELTA_SEQ)
+                    pipe.watch(c.CASE_INDEX, CAMERA_STATE, c.DELTA_SEQ)
                     cases = {
                         k: CaseState.from_json(v) for k, v in _hmget(pipe, c.CASE_INDEX, case_ids).items()
                     }
                     scores = pipe.zmscore(c.SEEN_EVENTS, event_ids) if event_ids else []
                     seen = {e for e, s in zip(event_ids, scores, strict=True) if s is not None}
                     cameras = _hmget(pipe, CAMERA_STATE, camera_ids)
-                    touched_cells = sorted(
-                        {s.cell for s in cases.values()}
-                        | {r.cell_id for _, _, r in decoded if isinstance(r, c.CaseEvent)}
-                    )
-                    cells = {k: int(v) for k, v in _hmget(pipe, c.CELL_OPEN, touched_cells).items()}
-                    eff = apply_batch(decoded, cases, cells, _LazyCounters(pipe), cameras, seen, self.tz)
+                    eff = self.applier.apply(decoded, cases, cameras, seen, self.clock())
+                    eff.dead += dead
                     seq = int(pipe.get(c.DELTA_SEQ) or 0)
                     pipe.multi()
-                    self._write(pipe, eff, dead, seq)
+                    self._write(pipe, eff, seq)
                     for stream in self.streams:
                         ids = [eid for s, eid, _ in entries if s == stream]
                         if ids:
@@ -306,53 +426,116 @@ class Processor:
                 except redis.WatchError:
                     continue
 
-    def _write(self, pipe: Any, eff: Effects, dead: list[tuple[str, str, str, str]], seq: int) -> None:
+    def check_deadlines(self, limit: int = 1000) -> int:
+        """Mark the cases whose stage deadline has passed as overdue; return how many."""
+        now = self.clock()
+        pipe: Any
+        with self.r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(c.CASE_INDEX, c.DELTA_SEQ)
+                    due = pipe.zrangebyscore(rm.DEADLINES, "-inf", now, start=0, num=limit)
+                    if not due:
+                        pipe.reset()
+                        return 0
+                    cases = {k: CaseState.from_json(v) for k, v in _hmget(pipe, c.CASE_INDEX, due).items()}
+                    eff = self.applier.mark_overdue(cases, now)
+                    eff.clear_deadline.update(set(due) - set(eff.cases))  # stale entries: drop them
+                    seq = int(pipe.get(c.DELTA_SEQ) or 0)
+                    pipe.multi()
+                    self._write(pipe, eff, seq)
+                    pipe.execute()
+                    return len(eff.went_overdue)
+                except redis.WatchError:
+                    continue
+
+    def _write(self, pipe: Any, eff: Effects, seq: int) -> None:
         """Queue the batch's writes on a MULTI pipeline."""
-        now = int(time.time() * 1000)
+        now = self.clock()
         if eff.cases:
             pipe.hset(c.CASE_INDEX, mapping={k: v.to_json() for k, v in eff.cases.items()})
         if eff.new_cases:
             pipe.zadd(c.CASES_BY_TIME, eff.new_cases)
-        if eff.cells:
-            pipe.hset(c.CELL_OPEN, mapping=eff.cells)
-        if eff.counters:
-            pipe.hset(c.COUNTERS, mapping=eff.counters)
+        for key in eff.clear_deadline - set(eff.deadlines):
+            pipe.zrem(rm.DEADLINES, key)
+        for key in eff.clear_overdue - set(eff.overdue):
+            pipe.zrem(rm.OVERDUE, key)
+        if eff.deadlines:
+            pipe.zadd(rm.DEADLINES, eff.deadlines)
+        if eff.overdue:
+            pipe.zadd(rm.OVERDUE, eff.overdue)
+        ttl_keys: dict[str, int] = {}
+        for (key, fld), n in eff.inc.items():
+            pipe.hincrby(key, fld, n)
+            if key.startswith(f"{c.TAG}:rm:day:"):
+                ttl_keys[key] = rm.DAY_TTL_S
+            elif key.startswith(f"{c.TAG}:rm:hour:"):
+                ttl_keys[key] = rm.HOUR_TTL_S
+            elif key.startswith(f"{c.TAG}:rm:m5:"):
+                ttl_keys[key] = rm.M5_TTL_S
+        for key, ttl in ttl_keys.items():
+            pipe.expire(key, ttl)
         if eff.cameras:
             pipe.hset(CAMERA_STATE, mapping=eff.cameras)
         if eff.sensors:
             pipe.hset(SENSOR_LAST, mapping=eff.sensors)
         if eff.seen:
             pipe.zadd(c.SEEN_EVENTS, eff.seen)
-        for stream, eid, reason, raw in dead:
+        if eff.ticker:
+            pipe.lpush(rm.TICKER, *[json.dumps(t, ensure_ascii=False) for t in eff.ticker])
+            pipe.ltrim(rm.TICKER, 0, rm.TICKER_LEN - 1)
+        for item in eff.went_overdue:
+            pipe.xadd(rm.STREAM_OVERDUE, {"d": json.dumps(item)}, maxlen=100_000, approximate=True)
+        for stream, eid, reason, raw in eff.dead:
             pipe.xadd(
                 c.STREAM_DEAD_LETTER,
                 {"stream": stream, "id": eid, "reason": reason, "raw": raw, "ts": str(now)},
                 maxlen=c.DEAD_LETTER_MAXLEN,
                 approximate=True,
             )
-        stats: dict[str, int] = {"applied": eff.applied, "duplicates": eff.duplicates, "dead": len(dead)}
+        stats = {
+            "applied": eff.applied,
+            "duplicates": eff.duplicates,
+            "dead": len(eff.dead),
+            "illegal": eff.illegal,
+            "overdue_marked": len(eff.went_overdue),
+        }
         for k, v in stats.items():
             if v:
                 pipe.hincrby(c.PROCESSOR_STATS, k, v)
         pipe.hset(c.PROCESSOR_STATS, "last_ms", now)
         if eff.changed():
-            delta = c.Delta(seq=seq + 1, ts=now, cells=eff.cells, counters=eff.counters)
+            inc: dict[str, dict[str, int]] = {}
+            for (key, fld), n in eff.inc.items():
+                inc.setdefault(key, {})[fld] = n
+            delta = c.Delta(
+                seq=seq + 1,
+                ts=now,
+                inc=inc,
+                ticker=eff.ticker[-20:],
+                overdue_changed=bool(eff.overdue or eff.clear_overdue),
+            )
             pipe.set(c.DELTA_SEQ, seq + 1)
             pipe.xadd(c.STREAM_DELTAS, delta.to_fields(), maxlen=c.DELTAS_MAXLEN, approximate=True)
 
-    def trim(self, now_ms: int | None = None) -> None:
+    def trim(self, now: int | None = None) -> None:
         """Forget event ids older than the idempotency window (bounded memory)."""
-        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-        self.r.zremrangebyscore(c.SEEN_EVENTS, "-inf", now_ms - c.SEEN_KEEP_MS)
+        now = now if now is not None else self.clock()
+        self.r.zremrangebyscore(c.SEEN_EVENTS, "-inf", now - c.SEEN_KEEP_MS)
 
     def run(self, stop: threading.Event) -> None:
-        """Process until ``stop`` is set; survive Redis outages by retrying."""
+        """Process until ``stop`` is set; check deadlines every second; survive Redis outages."""
         backoff = 0.5
+        last_deadline_check = 0.0
         while not stop.is_set():
             try:
                 self.ensure_groups()
                 while not stop.is_set():
                     self.step(block_ms=self.cfg.block_ms)
+                    if time.monotonic() - last_deadline_check >= 1.0:
+                        last_deadline_check = time.monotonic()
+                        while self.check_deadlines() and not stop.is_set():
+                            pass
                     if time.monotonic() - self._last_trim > 60:
                         self._last_trim = time.monotonic()
                         self.trim()
@@ -371,27 +554,10 @@ def _hmget(pipe: Any, key: str, fields: list[str]) -> dict[str, str]:
     return {f: v for f, v in zip(fields, values, strict=True) if v is not None}
 
 
-class _LazyCounters(Mapping[str, int]):
-    """Counters read from Redis on first use (inside WATCH), so a batch reads only what it touches."""
-
-    def __init__(self, pipe: Any) -> None:
-        """Wrap a watching pipeline."""
-        self._pipe = pipe
-        self._cache: dict[str, int] = {}
-
-    def __getitem__(self, key: str) -> int:
-        """The counter's current value; KeyError when unset."""
-        if key not in self._cache:
-            v = self._pipe.hget(c.COUNTERS, key)
-            if v is None:
-                raise KeyError(key)
-            self._cache[key] = int(v)
-        return self._cache[key]
-
-    def __iter__(self) -> Any:
-        """Not iterable on purpose: a batch never needs every counter."""
-        raise TypeError("counters are read lazily")
-
-    def __len__(self) -> int:
-        """Unknown without reading all."""
-        return 0
+def places_of(geo: Any) -> dict[str, rm.Place]:
+    """Each cell's place (community and subdistrict) from a Geography."""
+    out: dict[str, rm.Place] = {}
+    for cell in geo.cells.values():
+        community = geo.communities.get(cell.parent_id)
+        out[cell.id] = rm.Place(cell.id, cell.parent_id, community.parent_id if community else None)
+    return out

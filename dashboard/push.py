@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -13,55 +14,158 @@ import redis
 from flask_socketio import SocketIO
 
 from dashboard import contract as c
+from dashboard import readmodel as rm
 
 log = logging.getLogger(__name__)
 
 EVENT = "delta"
+FLOW_EVENT = "flow"
+FLOW_EVERY_S = 30.0
+OVERDUE_TOP = 20
+TICKER_SHOWN = 20
+
+# What the wall keeps of the read models: these scopes of the by-area hashes (not every cell's stages).
+WALL_SCOPES = ("district:", "subdistrict:", "dept:", "cat:")
+DAY_PREFIX = f"{c.TAG}:rm:day:"
+HOUR_PREFIX = f"{c.TAG}:rm:hour:"
+
+
+def keys() -> dict[str, str]:
+    """The Redis key names a page maps delta increments onto (sent to the page once)."""
+    return {
+        "cells": c.CELL_OPEN,
+        "counters": c.COUNTERS,
+        "open": rm.OPEN,
+        "overdue_n": rm.OVERDUE_N,
+        "day": DAY_PREFIX,
+        "hour": HOUR_PREFIX,
+    }
+
+
+def wall_field(key: str, fld: str) -> bool:
+    """True for the hash fields the wall shows (the rest is for drill-down pages)."""
+    if key in (rm.OPEN, rm.OVERDUE_N):
+        return fld.startswith(WALL_SCOPES)
+    if key.startswith(DAY_PREFIX):
+        return fld.count(":") == 0 or ":dept:" in fld or ":cat:" in fld or fld.startswith("dur:")
+    if key.startswith(HOUR_PREFIX):
+        return fld.count(":") == 0 or ":cat:" in fld
+    return key in (c.CELL_OPEN, c.COUNTERS)
 
 
 def merge(deltas: list[c.Delta]) -> dict[str, Any]:
-    """One message for consecutive deltas: values are absolute, so later ones win.
+    """One message for consecutive deltas: increments add up, ticker items concatenate.
 
     ``from``/``to`` are the first and last seq merged; a page that has applied up to ``from - 1``
     can apply it, any other page must resynchronise from a snapshot.
     """
-    cells: dict[str, int] = {}
-    counters: dict[str, int] = {}
+    inc: dict[str, dict[str, int]] = {}
+    ticker: list[dict[str, Any]] = []
     for d in deltas:
-        cells.update(d.cells)
-        counters.update(d.counters)
+        for key, fields in d.inc.items():
+            slot = inc.setdefault(key, {})
+            for fld, n in fields.items():
+                if wall_field(key, fld):
+                    slot[fld] = slot.get(fld, 0) + n
+        ticker += d.ticker
     return {
         "from": deltas[0].seq,
         "to": deltas[-1].seq,
         "ts": deltas[-1].ts,
-        "cells": cells,
-        "counters": counters,
+        "inc": {k: {f: n for f, n in v.items() if n} for k, v in inc.items() if v},
+        "ticker": ticker[-TICKER_SHOWN:],
+        "overdue_changed": any(d.overdue_changed for d in deltas),
     }
 
 
-def read_snapshot(client: redis.Redis, tz: ZoneInfo) -> dict[str, Any]:
+def _ints(h: dict[str, str], keep: Any = None) -> dict[str, int]:
+    """A hash's values as ints, optionally only the fields ``keep(field)`` accepts."""
+    return {k: int(v) for k, v in h.items() if keep is None or keep(k)}
+
+
+def overdue_top(client: Any, now_ms: int, n: int = OVERDUE_TOP) -> list[dict[str, Any]]:
+    """The ``n`` cases longest past their deadline, with what a duty officer needs to see."""
+    ids = client.zrange(rm.OVERDUE, 0, n - 1, withscores=True)
+    if not ids:
+        return []
+    raws = client.hmget(c.CASE_INDEX, [i for i, _ in ids])
+    out = []
+    for (case_id, due), raw in zip(ids, raws, strict=True):
+        if raw is None:
+            continue
+        st = json.loads(raw)
+        out.append(
+            {"case": case_id, "cell": st.get("cell"), "dept": st.get("department"),
+             "type": st.get("event_type"), "stage": st.get("stage"), "priority": st.get("priority"),
+             "deadline": int(due), "late_ms": max(0, now_ms - int(due))}
+        )  # fmt: skip
+    return out
+
+
+def flow_last_hour(client: Any, tz: ZoneInfo, now: datetime | None = None) -> dict[str, int]:
+    """Cases that entered each stage in the last hour (sum of the 5-minute slots)."""
+    now = now or datetime.now(tz)
+    slots = []
+    for k in range(12):
+        t = now - timedelta(minutes=5 * k)
+        slots.append(rm.m5_key(t.strftime("%Y%m%d%H") + f"{t.minute // 5 * 5:02d}"))
+    with client.pipeline(transaction=False) as pipe:
+        for key in slots:
+            pipe.hgetall(key)
+        rows = pipe.execute()
+    total: dict[str, int] = {}
+    for row in rows:
+        for fld, v in row.items():
+            stage = fld.removeprefix("into:")
+            total[stage] = total.get(stage, 0) + int(v)
+    return total
+
+
+def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     """One consistent snapshot of what the wall shows, with the seq it is current to."""
+    now = datetime.now(tz)
+    today = now.strftime("%Y%m%d")
+    hours = [(now - timedelta(hours=k)).strftime("%Y%m%d%H") for k in range(24)]
     with client.pipeline(transaction=True) as pipe:
         pipe.get(c.DELTA_SEQ)
         pipe.hgetall(c.CELL_OPEN)
         pipe.hgetall(c.COUNTERS)
-        seq, cells, counters = pipe.execute()
-    now = datetime.now(tz)
-    recent = {now.strftime("%Y%m%d"), (now - timedelta(days=1)).strftime("%Y%m%d")}
+        pipe.hgetall(rm.OPEN)
+        pipe.hgetall(rm.OVERDUE_N)
+        pipe.hgetall(rm.day_key(today))
+        for h in hours:
+            pipe.hgetall(rm.hour_key(h))
+        pipe.lrange(rm.TICKER, 0, TICKER_SHOWN - 1)
+        seq, cells, counters, open_, overdue_n, day, *rest = pipe.execute()
+    hour_rows, ticker = rest[:-1], rest[-1]
+    recent = {today, (now - timedelta(days=1)).strftime("%Y%m%d")}
+    now_ms = int(time.time() * 1000)
     return {
         "seq": int(seq or 0),
-        "ts": int(time.time() * 1000),
-        "cells": {k: int(v) for k, v in cells.items()},
+        "ts": now_ms,
+        "today": today,
+        "cells": _ints(cells),
         # per-day counters: only today's and yesterday's go to the page; the rest is history
-        "counters": {k: int(v) for k, v in counters.items() if ":" not in k or k.rsplit(":", 1)[1] in recent},
+        "counters": _ints(counters, lambda k: ":" not in k or k.rsplit(":", 1)[1] in recent),
+        "open": _ints(open_, lambda k: k.startswith(WALL_SCOPES)),
+        "overdue_n": _ints(overdue_n, lambda k: k.startswith(WALL_SCOPES)),
+        "day": _ints(day, lambda k: wall_field(rm.day_key(today), k)),
+        "hours": {
+            h: _ints(row, lambda k: ":" not in k or ":cat:" in k)
+            for h, row in zip(hours, hour_rows, strict=True)
+        },
+        "ticker": [json.loads(t) for t in reversed(ticker)],
+        "overdue_top": overdue_top(client, now_ms),
+        "flow_hour": flow_last_hour(client, tz, now),
     }
 
 
 class PushBridge:
     """A background task per web process: XREAD the deltas, batch them, emit to every page."""
 
-    def __init__(self, socketio: SocketIO, client: redis.Redis, interval_ms: int = 100) -> None:
+    def __init__(self, socketio: SocketIO, client: redis.Redis, tz: ZoneInfo, interval_ms: int = 100) -> None:
         """Emit through ``socketio`` what appears on the delta stream, every ``interval_ms``."""
+        self.tz = tz
         self.sio = socketio
         self.r: Any = client
         self.interval = interval_ms / 1000.0
@@ -75,6 +179,7 @@ class PushBridge:
     def _loop(self) -> None:
         """Tail from the newest entry; survive Redis outages."""
         last_id = "$"
+        last_flow = time.monotonic()
         while not self.stop.is_set():
             try:
                 if last_id == "$":
@@ -88,9 +193,15 @@ class PushBridge:
                         deltas.append(c.Delta.from_fields(fields))
                 if deltas:
                     for batch in _runs(deltas):
-                        self.sio.emit(EVENT, merge(batch))
+                        msg = merge(batch)
+                        if msg.pop("overdue_changed"):
+                            msg["overdue_top"] = overdue_top(self.r, int(time.time() * 1000))
+                        self.sio.emit(EVENT, msg)
                         self.emitted += 1
                     self.stop.wait(self.interval)  # batch what arrives meanwhile into the next emit
+                if time.monotonic() - last_flow >= FLOW_EVERY_S:
+                    last_flow = time.monotonic()
+                    self.sio.emit(FLOW_EVENT, {"flow_hour": flow_last_hour(self.r, self.tz)})
             except redis.RedisError as err:
                 log.warning("push: redis unavailable (%s)", err)
                 self.stop.wait(1.0)

@@ -15,6 +15,7 @@ from dash_socketio import DashSocketIO
 
 from dashboard.app import ctx, request_lang
 from dashboard.i18n import Lang, bundle, t
+from dashboard.push import keys as push_keys
 from dashboard.push import read_snapshot
 
 # Element ids: the UI contract (docs/UI.md). Tests and other code use these constants.
@@ -81,6 +82,7 @@ def layout(**_: Any) -> html.Div:
     (minx, miny, maxx, maxy) = geo.bounds
     meta = {
         "lang": lang,
+        "keys": push_keys(),
         "tz": c.cfg.timezone,
         "strings": bundle(lang),
         "cells": {
@@ -173,7 +175,7 @@ def layout(**_: Any) -> html.Div:
             header,
             html.Main([html.Div(cell_map, className="wall-map"), side], className="wall-body"),
             DashSocketIO(id=SOCKET, eventNames=["delta"]),
-            dcc.Store(id=LIVE, data={"seq": snap["seq"], "counters": snap["counters"], "ts": snap["ts"]}),
+            dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
             dcc.Store(id=META, data=meta),
             dcc.Interval(id=TICK, interval=1000),
         ],

@@ -1,31 +1,49 @@
-"""The processor against a real Redis: counts, idempotence, dead letters, deltas, crash recovery."""
+"""The processor against a real Redis: counts, idempotence, order-independence, dead letters, deltas,
+SLA deadlines, crash recovery."""
 
 from __future__ import annotations
 
 import json
+import random
 import time
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import redis
 
 from dashboard import contract as c
+from dashboard import readmodel as rm
 from dashboard.config import ProcessorConfig
-from dashboard.processor import CaseState, Processor, apply_batch
+from dashboard.processor import Processor
 
-TS = 1_790_000_000_000
-TZ = ZoneInfo("Asia/Shanghai")
+TS = 1_790_000_000_000  # 2026-09-21 22:13 in Shanghai
+DAY = "20260921"
+HOUR_MS = 3_600_000
 
 
-def ev(case: str, step: str, n: int, cell: str = "ZM-0001") -> c.CaseEvent:
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: int = TS) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def ev(
+    case: str, step: str, n: int, cell: str = "ZM-0001", dept: str | None = "urban_mgmt", **kw: Any
+) -> c.CaseEvent:
     return c.CaseEvent(
         event_id=f"{case}-{n}",
         case_id=case,
         seq=n,
-        ts=TS + n * 1000,
+        ts=kw.pop("ts", TS + n * 1000),
         step=step,  # type: ignore[arg-type]
         event_type="CM-0101",
         category="city_management",
         cell_id=cell,
+        department=dept if step not in ("reported", "registered") else None,
+        **kw,
     )
 
 
@@ -41,36 +59,123 @@ def drain(p: Processor) -> int:
     return total
 
 
-def make(r: redis.Redis, consumer: str = "t1") -> Processor:
-    p = Processor(r, ProcessorConfig(batch_size=7, claim_idle_ms=1000), consumer)
+def make(r: redis.Redis, consumer: str = "t1", clock: Clock | None = None) -> Processor:
+    places = {
+        "ZM-0001": rm.Place("ZM-0001", "ZM-C01", "ZM"),
+        "ZM-0002": rm.Place("ZM-0002", "ZM-C01", "ZM"),
+        "SW-0001": rm.Place("SW-0001", "SW-C01", "SW"),
+    }
+    p = Processor(
+        r, ProcessorConfig(batch_size=7, claim_idle_ms=1000), consumer, places=places, clock=clock or Clock()
+    )
     p.ensure_groups()
     return p
 
 
-def test_open_cases_per_cell(r: redis.Redis) -> None:
+def ints(h: dict[str, str]) -> dict[str, int]:
+    return {k: int(v) for k, v in h.items() if int(v) != 0}
+
+
+def models(r: redis.Redis) -> dict[str, dict[str, int]]:
+    """Every counter hash of the read models (zeros dropped), for comparing two runs."""
+    out = {}
+    for key in sorted(r.scan_iter(f"{c.TAG}:rm:*")):
+        if r.type(key) == "hash" and key not in (
+            c.CASE_INDEX,
+            c.PROCESSOR_STATS,
+            "{cb}:rm:camera",
+            "{cb}:rm:sensor-last",
+        ):
+            out[key] = ints(r.hgetall(key))
+    return out
+
+
+def test_open_cases_per_cell_and_stage(r: redis.Redis) -> None:
     p = make(r)
-    xadd(r, ev("A", "reported", 0), ev("A", "dispatched", 1), ev("B", "reported", 0, "ZM-0002"))
-    xadd(r, ev("C", "reported", 0), ev("C", "closed", 1), ev("D", "reported", 0), ev("D", "cancelled", 1))
+    xadd(
+        r,
+        ev("A", "reported", 0),
+        ev("A", "registered", 1),
+        ev("A", "dispatched", 2),
+        ev("B", "reported", 0, "ZM-0002"),
+    )
+    xadd(r, ev("C", "reported", 0), ev("C", "cancelled", 1), ev("D", "reported", 0, "SW-0001"))
     drain(p)
-    assert r.hgetall(c.CELL_OPEN) == {"ZM-0001": "1", "ZM-0002": "1"}
-    assert r.hget(c.COUNTERS, "open") == "2"
-    day = "20260921"  # TS in Asia/Shanghai
-    assert r.hget(c.COUNTERS, f"reported:{day}") == "4"
-    assert r.hget(c.COUNTERS, f"closed:{day}") == "1"
+    assert ints(r.hgetall(c.CELL_OPEN)) == {"ZM-0001": 1, "ZM-0002": 1, "SW-0001": 1}
+    assert r.hget(c.COUNTERS, "open") == "3"
+    open_ = ints(r.hgetall(rm.OPEN))
+    assert open_["district:all:handle"] == 1 and open_["district:all:registration"] == 2
+    assert open_["subdistrict:ZM:handle"] == 1 and open_["dept:urban_mgmt:handle"] == 1
+    day = ints(r.hgetall(rm.day_key(DAY)))
+    assert day["reported"] == 4 and day["cancelled"] == 1 and day["dispatched:dept:urban_mgmt"] == 1
+    assert r.hget(c.COUNTERS, f"reported:{DAY}") == "4"
     assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
+
+
+def test_invariants_hold_after_a_busy_mix(r: redis.Redis) -> None:
+    p = make(r)
+    rnd = random.Random(3)
+    paths = [
+        ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"],
+        ["reported", "registered", "dispatched", "returned", "dispatched"],
+        ["reported", "cancelled"],
+        ["reported", "escalated", "dispatched", "handled"],
+        ["reported", "registered"],
+    ]
+    for i in range(60):
+        path = paths[i % len(paths)][: rnd.randint(1, 7)]
+        cell = rnd.choice(["ZM-0001", "ZM-0002", "SW-0001"])
+        xadd(r, *[ev(f"K{i}", s, n, cell) for n, s in enumerate(path)])
+    drain(p)
+    open_ = ints(r.hgetall(rm.OPEN))
+    total = int(r.hget(c.COUNTERS, "open") or 0)
+    assert sum(v for k, v in open_.items() if k.startswith("district:")) == total
+    assert sum(v for k, v in open_.items() if k.startswith("subdistrict:")) == total
+    assert sum(v for k, v in open_.items() if k.startswith("cell:")) == total
+    assert sum(v for k, v in open_.items() if k.startswith("dept:")) == total
+    assert sum(ints(r.hgetall(c.CELL_OPEN)).values()) == total
+    indexed = [json.loads(v) for v in r.hvals(c.CASE_INDEX)]
+    assert sum(1 for x in indexed if x["open"] and x["valid"]) == total
+
+
+def test_shuffled_and_duplicated_delivery_gives_the_same_read_models(r: redis.Redis) -> None:
+    path = ["reported", "registered", "dispatched", "returned", "dispatched", "handled", "feedback", "closed"]
+    events = [ev(f"S{i}", s, n, ["ZM-0001", "SW-0001"][i % 2]) for i in range(6) for n, s in enumerate(path)]
+    p = make(r)
+    xadd(r, *events)
+    drain(p)
+    in_order = models(r)
+    r.flushall()
+    p = make(r)
+    mixed = events + random.Random(1).sample(events, 10)
+    random.Random(2).shuffle(mixed)
+    xadd(r, *mixed)
+    drain(p)
+    assert models(r) == in_order
+    assert int(r.hget(c.PROCESSOR_STATS, "duplicates") or 0) == 10
 
 
 def test_a_record_delivered_twice_counts_once(r: redis.Redis) -> None:
     p = make(r)
-    batch = [ev("A", "reported", 0), ev("B", "reported", 0), ev("A", "reported", 0)]  # dup inside batch
+    batch = [ev("A", "reported", 0), ev("B", "reported", 0), ev("A", "reported", 0)]
     xadd(r, *batch)
     drain(p)
-    xadd(r, *batch)  # the same events again later (a feed retried)
+    xadd(r, *batch)
     drain(p)
     assert r.hget(c.CELL_OPEN, "ZM-0001") == "2"
-    assert r.hget(c.COUNTERS, "open") == "2"
     stats = r.hgetall(c.PROCESSOR_STATS)
     assert stats["applied"] == "2" and stats["duplicates"] == "4"
+
+
+def test_illegal_transition_is_dead_lettered_and_not_applied(r: redis.Redis) -> None:
+    p = make(r)
+    xadd(r, ev("A", "reported", 0), ev("A", "closed", 1))
+    drain(p)
+    dead = r.xrange(c.STREAM_DEAD_LETTER)
+    assert len(dead) == 1 and "illegal transition: closed from reported" in dead[0][1]["reason"]
+    assert r.hget(c.PROCESSOR_STATS, "illegal") == "1"
+    assert r.hget(c.CELL_OPEN, "ZM-0001") == "1"
+    assert json.loads(r.hget(c.CASE_INDEX, "A") or "{}")["step"] == "reported"
 
 
 def test_malformed_entries_go_to_dead_letter_and_processing_goes_on(r: redis.Redis) -> None:
@@ -79,35 +184,72 @@ def test_malformed_entries_go_to_dead_letter_and_processing_goes_on(r: redis.Red
     r.xadd(c.STREAM_CAMERA_STATUS, {"garbage": "1"})
     xadd(r, ev("A", "reported", 0))
     drain(p)
-    dead = r.xrange(c.STREAM_DEAD_LETTER)
-    assert len(dead) == 2
-    reasons = sorted(f["reason"] for _, f in dead)
+    reasons = sorted(f["reason"] for _, f in r.xrange(c.STREAM_DEAD_LETTER))
+    assert len(reasons) == 2
     assert any("case_id" in x for x in reasons) and any("no 'd' field" in x for x in reasons)
     assert r.hget(c.CELL_OPEN, "ZM-0001") == "1"
-    assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
 
 
-def test_deltas_are_consecutive_and_carry_new_values(r: redis.Redis) -> None:
+def test_deltas_are_consecutive_and_add_up_to_the_read_models(r: redis.Redis) -> None:
     p = make(r)
     for i in range(20):
-        xadd(r, ev(f"K{i}", "reported", 0, f"SW-{i % 3:04d}"))
+        xadd(r, ev(f"K{i}", "reported", 0, ["ZM-0001", "ZM-0002", "SW-0001"][i % 3]))
+    xadd(r, ev("K1", "registered", 1), ev("K1", "cancelled", 2))
     drain(p)
     deltas = [c.Delta.from_fields(f) for _, f in r.xrange(c.STREAM_DELTAS)]
     assert [d.seq for d in deltas] == list(range(1, len(deltas) + 1))
     assert int(r.get(c.DELTA_SEQ) or 0) == len(deltas)
-    final: dict[str, int] = {}
+    summed: dict[str, int] = {}
     for d in deltas:
-        final.update(d.cells)
-    assert final == {k: int(v) for k, v in r.hgetall(c.CELL_OPEN).items()}
+        for cell, n in d.inc.get(c.CELL_OPEN, {}).items():
+            summed[cell] = summed.get(cell, 0) + n
+    assert {k: v for k, v in summed.items() if v} == ints(r.hgetall(c.CELL_OPEN))
+    assert sum(len(d.ticker) for d in deltas) == 22
+
+
+def test_stage_goes_overdue_exactly_at_its_deadline(r: redis.Redis) -> None:
+    clock = Clock(TS)
+    p = make(r, clock=clock)
+    xadd(r, ev("A", "reported", 0, ts=TS), ev("A", "registered", 1, ts=TS), ev("A", "dispatched", 2, ts=TS))
+    drain(p)
+    due = TS + 24 * HOUR_MS  # ordinary case: handling within 24 h
+    assert r.zscore(rm.DEADLINES, "A") == due
+    clock.now = due - 1
+    assert p.check_deadlines() == 0
+    clock.now = due
+    assert p.check_deadlines() == 1
+    assert r.zscore(rm.OVERDUE, "A") == due and r.zscore(rm.DEADLINES, "A") is None
+    assert ints(r.hgetall(rm.OVERDUE_N))["dept:urban_mgmt"] == 1
+    assert r.hget(c.COUNTERS, "overdue") == "1"
+    item = json.loads(r.xrange(rm.STREAM_OVERDUE)[0][1]["d"])
+    assert item["case"] == "A" and item["stage"] == "handle" and item["deadline"] == due
+    assert p.check_deadlines() == 0  # once
+    xadd(r, ev("A", "handled", 3, ts=due + 5))  # late, but it moves on: no longer overdue
+    drain(p)
+    assert r.zscore(rm.OVERDUE, "A") is None and int(r.hget(c.COUNTERS, "overdue") or 0) == 0
+    assert r.zscore(rm.DEADLINES, "A") is not None
+
+
+def test_urgent_cases_have_shorter_deadlines_and_on_time_rate(r: redis.Redis) -> None:
+    p = make(r)
+    quick = ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"]
+    xadd(r, *[ev("U", s, n, priority="urgent", ts=TS + n * 60_000) for n, s in enumerate(quick)])
+    slow = [("reported", 0), ("registered", 1), ("dispatched", 2), ("handled", 2 + 30 * 60),
+            ("feedback", 2000), ("verified", 2001), ("closed", 2002)]  # fmt: skip
+    xadd(r, *[ev("L", s, n, ts=TS + m * 60_000) for n, (s, m) in enumerate(slow)])
+    drain(p)
+    days = {k: ints(r.hgetall(k)) for k in r.scan_iter(f"{c.TAG}:rm:day:*")}
+    total_ontime = sum(d.get("ontime", 0) for d in days.values())
+    total_late = sum(d.get("late", 0) for d in days.values())
+    assert (total_ontime, total_late) == (1, 1)
 
 
 def test_unacknowledged_entries_are_processed_after_a_crash(r: redis.Redis) -> None:
     xadd(r, *[ev(f"P{i}", "reported", 0) for i in range(10)])
     p = make(r, "crashy")
-    # the processor read a batch and "died" before committing: entries are pending, nothing applied
     r.xreadgroup("processor", "crashy", {c.STREAM_CASE_EVENTS: ">"}, count=4)
     assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 4
-    drain(p)  # restarted under the same consumer name: its own pending first, then the rest
+    drain(p)
     assert r.hget(c.CELL_OPEN, "ZM-0001") == "10"
     assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
 
@@ -116,20 +258,11 @@ def test_another_consumers_idle_pending_entries_are_claimed(r: redis.Redis) -> N
     xadd(r, *[ev(f"Q{i}", "reported", 0) for i in range(5)])
     make(r, "gone")
     r.xreadgroup("processor", "gone", {c.STREAM_CASE_EVENTS: ">"}, count=5)
-    p = Processor(r, ProcessorConfig(claim_idle_ms=1000), "other")
+    p = make(r, "other")
     assert p.step() == 0  # the dead consumer's entries are not idle long enough yet
     time.sleep(1.1)  # not a timed assertion: lets the entries become idle
     drain(p)
     assert r.hget(c.CELL_OPEN, "ZM-0001") == "5"
-
-
-def test_apply_batch_is_pure_and_reopens() -> None:
-    cases = {"A": CaseState(cell="X", step="closed", ts=TS, open=False)}
-    recs = [("s", "1-0", ev("A", "reopened", 5)), ("s", "2-0", ev("A", "handled", 6))]
-    eff = apply_batch(recs, cases, {"X": 3}, {"open": 3}, {}, set(), TZ)
-    assert eff.cells == {"X": 4} and eff.counters["open"] == 4
-    assert eff.cases["A"].open and eff.cases["A"].step == "handled"
-    assert cases["A"].open is False  # inputs untouched
 
 
 def test_cameras_counted_by_state_change(r: redis.Redis) -> None:

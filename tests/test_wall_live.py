@@ -39,8 +39,12 @@ def report(cell: str, case: str, ts: int) -> c.CaseEvent:
 
 def cell_fill(browser: Any, cell: str) -> str | None:
     """The fill colour of a cell's shape on the page."""
-    paths = browser.find_elements(By.CSS_SELECTOR, f"path.cell-{cell}")
-    return paths[0].get_attribute("fill") if paths else None
+    # read in one script: the paths are replaced whenever the cells are restyled
+    fill: str | None = browser.execute_script(
+        "var p = document.querySelector(arguments[0]); return p ? p.getAttribute('fill') : null;",
+        f"path.cell-{cell}",
+    )
+    return fill
 
 
 @pytest.fixture
