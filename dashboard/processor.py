@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,14 +79,13 @@ class CaseState:
 
     def to_json(self) -> str:
         """Compact JSON for the case index."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps({f: getattr(self, f) for f in _FIELDS}, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CaseState:
         """Parse the case index's JSON (older entries may lack later fields)."""
         d = json.loads(raw)
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**{k: v for k, v in d.items() if k in _FIELDS})
 
     def steps(self) -> list[Step]:
         """The case's events as lifecycle steps."""
@@ -95,11 +94,15 @@ class CaseState:
             for e in self.events
         ]
 
-    def summary(self, places: Mapping[str, rm.Place], sla: SlaConfig, tz: ZoneInfo) -> rm.Summary | None:
-        """What this case contributes through (None for a case with no legal report yet)."""
+    def summary(self, places: Mapping[str, rm.Place], case: Case | None = None) -> rm.Summary | None:
+        """What this case contributes through (None for a case with no legal report yet).
+
+        ``case`` is this record's fold when the caller has it already.
+        """
         if not self.valid:
             return None
-        case, _ = fold("", self.steps())
+        if case is None:
+            case, _ = fold("", self.steps())
         if case is None:
             return None
         return rm.Summary(
@@ -109,6 +112,9 @@ class CaseState:
             overdue=self.overdue,
             deadline=self.deadline,
         )
+
+
+_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseState))
 
 
 @dataclass
@@ -147,14 +153,14 @@ class CaseApplier:
         self.places = places
         self.clock = rm.Clock(tz)
 
-    def contrib(self, st: CaseState | None) -> rm.Contrib:
-        """The counters a stored case contributes to."""
-        s = st.summary(self.places, self.sla, self.tz) if st is not None else None
+    def contrib(self, st: CaseState | None, case: Case | None = None) -> rm.Contrib:
+        """The counters a stored case contributes to (``case``: its fold, if known)."""
+        s = st.summary(self.places, case) if st is not None else None
         return rm.contributions(s, self.sla, self.tz, self.clock) if s is not None else Counter()
 
     def rebuild(
         self, old: CaseState | None, events: list[c.CaseEvent], now: int
-    ) -> tuple[CaseState, list[Rejected]]:
+    ) -> tuple[CaseState, Case | None, list[Rejected]]:
         """The case record after adding ``events`` (already de-duplicated) to ``old``."""
         first = next((e for e in events if e.step == "reported"), events[0])
         if old is None:
@@ -185,7 +191,7 @@ class CaseApplier:
         st.events.sort(key=lambda x: (x[0], x[1], x[2]))
         case, rejected = fold("", st.steps())
         self._summarise(st, case, now)
-        return st, rejected
+        return st, case, rejected
 
     def _summarise(self, st: CaseState, case: Case | None, now: int) -> None:
         """Copy the folded case's facts onto the record, with its current deadline."""
@@ -259,8 +265,8 @@ class CaseApplier:
         self, eff: Effects, case_id: str, old: CaseState | None, events: list[c.CaseEvent], now: int
     ) -> None:
         """Re-fold one case with its new events and record what changed."""
-        new, rejected = self.rebuild(old, events, now)
-        eff.inc.update(rm.diff(self.contrib(old), self.contrib(new)))
+        new, case, rejected = self.rebuild(old, events, now)
+        eff.inc.update(rm.diff(self.contrib(old), self.contrib(new, case)))
         eff.cases[case_id] = new
         new_ids = {e.event_id for e in events}
         for r in rejected:
@@ -300,7 +306,8 @@ class CaseApplier:
             if not st.open or st.overdue or st.deadline is None or st.deadline > now:
                 continue
             new = dataclasses.replace(st, overdue=True)
-            eff.inc.update(rm.diff(self.contrib(st), self.contrib(new)))
+            case, _ = fold("", st.steps())
+            eff.inc.update(rm.diff(self.contrib(st, case), self.contrib(new, case)))
             eff.cases[case_id] = new
             self._index_deadline(eff, case_id, new)
             eff.went_overdue.append(

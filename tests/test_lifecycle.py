@@ -105,3 +105,27 @@ def test_illegal_event_is_rejected_and_the_rest_applies() -> None:
     c, rej = fold("C", steps("reported", "closed", "registered"))
     assert c is not None and c.state == "registered"
     assert [r.step for r in rej] == ["closed"]
+
+
+def apply_one_by_one(events: list[Step]) -> tuple[Case | None, list[Rejected]]:
+    """The reference: ``apply`` event by event in order."""
+    case: Case | None = None
+    rejected: list[Rejected] = []
+    for ev in sorted({e.event_id: e for e in reversed(events)}.values()):
+        out = apply(case, "C", ev)
+        if isinstance(out, Rejected):
+            rejected.append(out)
+        else:
+            case = out
+    return case, rejected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CASE_STEPS), max_size=14), st.lists(st.booleans(), min_size=14, max_size=14))
+def test_fold_equals_applying_one_by_one(names: list[str], urgent: list[bool]) -> None:
+    events = [
+        Step(ts=i * 1000, seq=i, event_id=f"e{i}", step=n, priority="urgent" if urgent[i] else "normal",
+             department=f"d{i % 3}" if i % 2 else None)
+        for i, n in enumerate(["reported", *names][:14])
+    ]  # fmt: skip
+    assert fold("C", events) == apply_one_by_one(events)
