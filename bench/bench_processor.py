@@ -21,11 +21,11 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import contract as c  # noqa: E402
-from dashboard.config import ProcessorConfig  # noqa: E402
-from dashboard.geo import load_default_geography  # noqa: E402
-from dashboard.processor import Processor, places_of  # noqa: E402
-from dashboard.redis_server import EmbeddedRedis  # noqa: E402
+from dashboard import contract as c
+from dashboard.config import ProcessorConfig
+from dashboard.geo import load_default_geography
+from dashboard.processor import Processor, places_of
+from dashboard.redis_server import EmbeddedRedis
 
 PATHS = [
     ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"],
@@ -110,12 +110,11 @@ def main() -> None:
         print(f"events: {n} of {len(events)} ({args.cases} cases), batch {args.batch}")
         print(f"throughput: {n / wall:,.0f} events/s wall, {n / cpu:,.0f} events/s per processor CPU second")
         print(f"processor CPU share of wall time: {100 * cpu / wall:.0f} %")
-        print(
-            f"redis used_memory: {int(info['used_memory']) / 1e6:.1f} MB (input stream included; before: {used_before / 1e6:.1f} MB)"
-        )
-        print(
-            f"case index: {index_bytes / 1e6:.1f} MB for {r.hlen(c.CASE_INDEX)} cases = {index_bytes / max(1, r.hlen(c.CASE_INDEX)):.0f} B/case"
-        )
+        used = int(info["used_memory"]) / 1e6
+        print(f"redis used_memory: {used:.1f} MB (input stream included; before: {used_before / 1e6:.1f} MB)")
+        n_cases = r.hlen(c.CASE_INDEX)
+        per_case = index_bytes / max(1, n_cases)
+        print(f"case index: {index_bytes / 1e6:.1f} MB for {n_cases} cases = {per_case:.0f} B/case")
         stats = r.hgetall(c.PROCESSOR_STATS)
         print(f"stats: {stats}")
 
