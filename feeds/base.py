@@ -114,7 +114,9 @@ class Sink:
         if not chunk and time.monotonic() - self._last_heartbeat < 1.0:
             return
         now = int(time.time() * 1000)
-        pipe = self.r.pipeline(transaction=False)
+        # MULTI/EXEC: a connection lost mid-batch leaves none of it written, so the retry cannot append
+        # a record twice (a plain pipeline may have applied a prefix before the error).
+        pipe = self.r.pipeline(transaction=True)
         for rec in chunk:
             pipe.xadd(
                 c.STREAM_OF[c.kind_of(rec)],
@@ -143,11 +145,14 @@ class FeedEnv:
     sinks: dict[str, Sink] = field(default_factory=dict)
     buffer_size: int = 100_000
 
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     def sink(self, feed: str) -> Sink:
-        """The (started) sink of feed ``feed``, made on first use."""
-        if feed not in self.sinks:
-            self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size).start()
-        return self.sinks[feed]
+        """The (started) sink of feed ``feed``, made on first use (thread-safe)."""
+        with self._lock:
+            if feed not in self.sinks:
+                self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size).start()
+            return self.sinks[feed]
 
 
 class Feed(ABC):
