@@ -54,6 +54,9 @@ def ingest_event_key(event_id: str) -> str:
 # --- feed health --------------------------------------------------------------------------------
 FEEDS = f"{TAG}:feeds"  # set of feed names
 
+# --- simulator control: a request the simulator takes (and deletes) about once a second -----------
+SIM_CONTROL = f"{TAG}:sim:control"  # hash: scenario (a name, or "normal" to end one), area (optional id)
+
 
 def feed_key(name: str) -> str:
     """Hash of one feed's health: last_record_ms, heartbeat_ms, records, errors, rate."""

@@ -62,12 +62,18 @@ def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bo
         last_record = int(h.get("last_record_ms", 0)) or None
         heartbeat = int(h.get("heartbeat_ms", 0)) or None
         stale = heartbeat is None or now_ms - heartbeat > stale_ms
+        failing = h.get("healthy") == "0"  # a feed that runs but cannot reach its source
         report["feeds"][name] = {
             "last_record_ms": last_record,
             "heartbeat_ms": heartbeat,
             "records": int(h.get("records", 0)),
+            "rejected": int(h.get("rejected", 0)),
             "stale": stale,
+            "healthy": not (stale or failing),
+            "last_error": h.get("last_error") or None,
         }
         if stale:
             problems.append(f"feed {name} silent for more than {cfg.health.feed_stale_s:g} s")
+        elif failing:
+            problems.append(f"feed {name} unhealthy: {h.get('last_error') or 'source unreachable'}")
     return not problems, report

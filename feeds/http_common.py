@@ -14,13 +14,14 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard import contract as c
 from dashboard.config import AppConfig
 from feeds.base import FeedEnv
 
 # One entry per HTTP collector module; each has ``blueprint(cfg: AppConfig, env: FeedEnv) -> Blueprint``.
-HTTP_MODULES: tuple[str, ...] = ()
+HTTP_MODULES: tuple[str, ...] = ("feeds.http_cases", "feeds.open311", "feeds.http_devices")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,16 +90,19 @@ def require_token(cfg: AppConfig) -> Callable[[F], F]:
 
 def json_body(cfg: AppConfig) -> Any:
     """The request's JSON body, or BadRequest (413 too large, 415 not JSON, 400 malformed)."""
+    limit = cfg.ingest.max_body_bytes
+    too_large = BadRequest(413, [{"field": "body", "message": f"larger than {limit} bytes"}])
     length = request.content_length
-    if length is not None and length > cfg.ingest.max_body_bytes:
-        raise BadRequest(
-            413, [{"field": "body", "message": f"larger than {cfg.ingest.max_body_bytes} bytes"}]
-        )
-    raw = request.get_data(cache=False)
-    if len(raw) > cfg.ingest.max_body_bytes:
-        raise BadRequest(
-            413, [{"field": "body", "message": f"larger than {cfg.ingest.max_body_bytes} bytes"}]
-        )
+    if length is not None and length > limit:
+        raise too_large
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    # A body without Content-Length (chunked) is cut at MAX_CONTENT_LENGTH (= max_body_bytes) by
+    # Werkzeug without an error: reaching the limit means it was longer, not that it is malformed JSON.
+    if len(raw) > limit or (length is None and len(raw) >= limit):
+        raise too_large
     if not request.mimetype or request.mimetype != "application/json":
         raise BadRequest(415, [{"field": "Content-Type", "message": "must be application/json"}])
     try:
