@@ -158,6 +158,21 @@ class CaseApplier:
         s = st.summary(self.places, case) if st is not None else None
         return rm.contributions(s, self.sla, self.tz, self.clock) if s is not None else Counter()
 
+    def change(
+        self, old: CaseState | None, old_case: Case | None, new: CaseState, new_case: Case | None
+    ) -> dict[tuple[str, str], int]:
+        """How the counters change when a case record goes from ``old`` to ``new``."""
+        if old is not None and old.valid and new.valid:
+            if old_case is None:
+                old_case, _ = fold("", old.steps())
+            before = old.summary(self.places, old_case)
+            after = new.summary(self.places, new_case)
+            if before is not None and after is not None:
+                fast = rm.append_diff(before, after, self.sla, self.tz, self.clock)
+                if fast is not None:
+                    return fast
+        return rm.diff(self.contrib(old, old_case), self.contrib(new, new_case))
+
     def rebuild(
         self, old: CaseState | None, events: list[c.CaseEvent], now: int
     ) -> tuple[CaseState, Case | None, list[Rejected]]:
@@ -266,7 +281,7 @@ class CaseApplier:
     ) -> None:
         """Re-fold one case with its new events and record what changed."""
         new, case, rejected = self.rebuild(old, events, now)
-        eff.inc.update(rm.diff(self.contrib(old), self.contrib(new, case)))
+        eff.inc.update(self.change(old, None, new, case))
         eff.cases[case_id] = new
         new_ids = {e.event_id for e in events}
         for r in rejected:
@@ -307,7 +322,7 @@ class CaseApplier:
                 continue
             new = dataclasses.replace(st, overdue=True)
             case, _ = fold("", st.steps())
-            eff.inc.update(rm.diff(self.contrib(st, case), self.contrib(new, case)))
+            eff.inc.update(self.change(st, case, new, case))
             eff.cases[case_id] = new
             self._index_deadline(eff, case_id, new)
             eff.went_overdue.append(
@@ -472,8 +487,14 @@ class Processor:
         if eff.overdue:
             pipe.zadd(rm.OVERDUE, eff.overdue)
         ttl_keys: dict[str, int] = {}
-        for (key, fld), n in eff.inc.items():
-            pipe.hincrby(key, fld, n)
+        if eff.inc:
+            hash_keys = sorted({key for key, _ in eff.inc})
+            index = {k: str(i + 1) for i, k in enumerate(hash_keys)}
+            args: list[str | int] = []
+            for (key, fld), n in eff.inc.items():
+                args += (index[key], fld, n)
+            pipe.eval(_HINCRBY_MANY, len(hash_keys), *hash_keys, *args)
+        for key, _fld in eff.inc:
             if key.startswith(f"{c.TAG}:rm:day:"):
                 ttl_keys[key] = rm.DAY_TTL_S
             elif key.startswith(f"{c.TAG}:rm:hour:"):
@@ -551,6 +572,15 @@ class Processor:
                 log.warning("redis unavailable (%s); retrying in %.1f s", err, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+
+# One command for all of a batch's counter increments (HINCRBY per field costs ~7 µs of client time).
+_HINCRBY_MANY = """
+for i = 1, #ARGV, 3 do
+  redis.call('HINCRBY', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
+end
+return #ARGV / 3
+"""
 
 
 def _hmget(pipe: Any, key: str, fields: list[str]) -> dict[str, str]:

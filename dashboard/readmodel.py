@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard import contract as c
 from dashboard.config import SlaConfig
-from dashboard.lifecycle import STAGE_OF, Case
+from dashboard.lifecycle import STAGE_OF, Case, Step
 from dashboard.sla import deadline
 
 OPEN = f"{c.TAG}:rm:open"
@@ -126,14 +126,55 @@ def bucket_floor_minutes(bucket: int) -> float:
 
 
 def contributions(s: Summary, sla: SlaConfig, tz: ZoneInfo, clock: Clock | None = None) -> Contrib:
-    """Every counter cell this case adds to, and by how much (a pure function of the summary)."""
+    """Every counter cell this case adds to, and by how much (a pure function of the summary).
+
+    The sum of four additive parts: the case's current state, each applied event, each stage it has
+    left, and the verdict on a closed case. ``append_diff`` relies on that to update cheaply.
+    """
     clock = clock or Clock(tz)
-    case = s.case
+    out = _state_part(s)
+    _event_parts(out, s, s.case.applied, "-", None, clock)
+    intervals = _intervals(s.case)
+    _interval_parts(out, intervals, clock)
+    late = any(_late(iv, sla, tz) for iv in intervals)
+    _verdict_part(out, s, late, clock, 1)
+    return out
+
+
+def append_diff(
+    old: Summary, new: Summary, sla: SlaConfig, tz: ZoneInfo, clock: Clock | None = None
+) -> dict[tuple[str, str], int] | None:
+    """``contributions(new) - contributions(old)`` when ``new`` only appends events to ``old``.
+
+    None when it does not (a late event re-orders the history, or where the case is counted changed):
+    then the caller diffs the full contributions.
+    """
+    n = len(old.case.applied)
+    if new.case.applied[:n] != old.case.applied or new.place != old.place or new.category != old.category:
+        return None
+    clock = clock or Clock(tz)
+    out = _state_part(new)
+    out.subtract(_state_part(old))
+    dept, prev_stage = "-", None
+    for ev in old.case.applied:
+        dept = ev.department or dept
+        prev_stage = STAGE_OF.get(ev.step)
+    _event_parts(out, new, new.case.applied[n:], dept, prev_stage, clock)
+    old_iv, new_iv = _intervals(old.case), _intervals(new.case)
+    _interval_parts(out, new_iv[len(old_iv) :], clock)
+    late_new = any(_late(iv, sla, tz) for iv in new_iv)
+    late_old = any(_late(iv, sla, tz) for iv in old_iv)
+    _verdict_part(out, old, late_old, clock, -1)
+    _verdict_part(out, new, late_new, clock, 1)
+    return {k: v for k, v in out.items() if v}
+
+
+def _state_part(s: Summary) -> Contrib:
+    """Open (and overdue) by stage in every group of the case's place, department and category."""
     out: Contrib = Counter()
-    dept = case.department or "-"
-    areas = s.place.scopes()
-    groups = [*areas, ("dept", dept), ("cat", s.category)]
+    case = s.case
     if case.open and case.stage is not None:
+        groups = [*s.place.scopes(), ("dept", case.department or "-"), ("cat", s.category)]
         for scope, ident in groups:
             out[(OPEN, f"{scope}:{ident}:{case.stage}")] += 1
         out[(c.CELL_OPEN, s.place.cell)] += 1
@@ -142,15 +183,21 @@ def contributions(s: Summary, sla: SlaConfig, tz: ZoneInfo, clock: Clock | None 
             for scope, ident in groups:
                 out[(OVERDUE_N, f"{scope}:{ident}")] += 1
             out[(c.COUNTERS, "overdue")] += 1
-    current_dept = "-"
-    prev_stage: str | None = None
-    for ev in case.applied:
-        current_dept = ev.department or current_dept
+    return out
+
+
+def _event_parts(
+    out: Contrib, s: Summary, events: tuple[Step, ...], dept: str, prev_stage: str | None, clock: Clock
+) -> None:
+    """Per-day, per-hour and per-5-minute counts of ``events`` (continuing from dept/prev_stage)."""
+    areas = s.place.scopes()
+    for ev in events:
+        dept = ev.department or dept
         minute = clock.minute(ev.ts)
         day, hour = minute[:8], minute[:10]
         dk, hk = day_key(day), hour_key(hour)
         out[(dk, ev.step)] += 1
-        for scope, ident in (*areas, ("dept", current_dept), ("cat", s.category)):
+        for scope, ident in (*areas, ("dept", dept), ("cat", s.category)):
             out[(dk, f"{ev.step}:{scope}:{ident}")] += 1
         out[(hk, ev.step)] += 1
         out[(hk, f"{ev.step}:cat:{s.category}")] += 1
@@ -160,18 +207,28 @@ def contributions(s: Summary, sla: SlaConfig, tz: ZoneInfo, clock: Clock | None 
             slot = minute[:10] + f"{int(minute[10:]) // 5 * 5:02d}"
             out[(m5_key(slot), f"into:{stage}")] += 1
         prev_stage = stage
-    late = False
-    for done, entered, exited, priority in _intervals(case):
-        exit_day = clock.minute(exited)[:8]
-        out[(day_key(exit_day), f"dur:{done}:{duration_bucket(exited - entered)}")] += 1
-        if exited > deadline(sla, done, priority, entered, tz):
-            late = True
+
+
+def _interval_parts(out: Contrib, intervals: list[tuple[str, int, int, str]], clock: Clock) -> None:
+    """Stage-duration histogram counts, on the day each stage was left."""
+    for done, entered, exited, _priority in intervals:
+        out[(day_key(clock.minute(exited)[:8]), f"dur:{done}:{duration_bucket(exited - entered)}")] += 1
+
+
+def _late(iv: tuple[str, int, int, str], sla: SlaConfig, tz: ZoneInfo) -> bool:
+    """True when a stage was left after its deadline."""
+    done, entered, exited, priority = iv
+    return exited > deadline(sla, done, priority, entered, tz)
+
+
+def _verdict_part(out: Contrib, s: Summary, late: bool, clock: Clock, sign: int) -> None:
+    """A closed case counts once as on time or late, on its closing day (sign -1 removes it)."""
+    case = s.case
     if case.state == "closed" and case.closed_ts is not None:
         dk = day_key(clock.minute(case.closed_ts)[:8])
         verdict = "late" if late else "ontime"
-        out[(dk, verdict)] += 1
-        out[(dk, f"{verdict}:dept:{dept}")] += 1
-    return out
+        out[(dk, verdict)] += sign
+        out[(dk, f"{verdict}:dept:{case.department or '-'}")] += sign
 
 
 def _intervals(case: Case) -> list[tuple[str, int, int, str]]:
