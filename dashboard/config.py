@@ -79,6 +79,9 @@ class ProcessorConfig(Base):
     )
     batch_size: int = Field(500, ge=1, le=10000, description="Records read per batch.")
     block_ms: int = Field(500, ge=10, le=10000, description="How long one read blocks when idle.")
+    keep_closed_days: float = Field(
+        90, gt=0, description="Closed cases stay in the case index (and Open311) this long, then go."
+    )
     claim_idle_ms: int = Field(
         30000, ge=1000, description="Pending records idle this long are reclaimed from a dead consumer."
     )

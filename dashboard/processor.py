@@ -546,10 +546,29 @@ class Processor:
             pipe.set(c.DELTA_SEQ, seq + 1)
             pipe.xadd(c.STREAM_DELTAS, delta.to_fields(), maxlen=c.DELTAS_MAXLEN, approximate=True)
 
-    def trim(self, now: int | None = None) -> None:
-        """Forget event ids older than the idempotency window (bounded memory)."""
+    def trim(self, now: int | None = None, limit: int = 2000) -> int:
+        """Bound memory: forget event ids older than the idempotency window, and closed cases
+        reported more than ``keep_closed_days`` ago; return how many cases went.
+
+        Open cases stay however old they are. Per-day counters expire by themselves (92 days), hourly
+        ones after 49 hours; streams are capped by length.
+        """
         now = now if now is not None else self.clock()
         self.r.zremrangebyscore(c.SEEN_EVENTS, "-inf", now - c.SEEN_KEEP_MS)
+        horizon = now - int(self.cfg.keep_closed_days * 86_400_000)
+        old = self.r.zrangebyscore(c.CASES_BY_TIME, "-inf", horizon, start=0, num=limit)
+        if not old:
+            return 0
+        gone = [
+            cid for cid, raw in zip(old, self.r.hmget(c.CASE_INDEX, old), strict=True)
+            if raw is None or not CaseState.from_json(raw).open
+        ]  # fmt: skip
+        if gone:
+            with self.r.pipeline(transaction=True) as pipe:
+                pipe.hdel(c.CASE_INDEX, *gone)
+                pipe.zrem(c.CASES_BY_TIME, *gone)
+                pipe.execute()
+        return len(gone)
 
     def run(self, stop: threading.Event) -> None:
         """Process until ``stop`` is set; check deadlines every second; survive Redis outages."""

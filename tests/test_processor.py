@@ -278,3 +278,23 @@ def test_cameras_counted_by_state_change(r: redis.Redis) -> None:
     drain(p)
     assert r.hget(c.COUNTERS, "cameras") == "2"
     assert r.hget(c.COUNTERS, "cameras_down") == "1"
+
+
+def test_trim_forgets_old_closed_cases_and_keeps_open_ones(r: redis.Redis) -> None:
+    clock = Clock(TS)
+    p = make(r, clock=clock)
+    closed = ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"]
+    xadd(
+        r,
+        *[ev("OLD", s, n) for n, s in enumerate(closed)],
+        ev("OPEN", "reported", 0),
+        ev("NEW", "reported", 0),
+    )
+    drain(p)
+    clock.now = TS + 91 * 24 * HOUR_MS
+    xadd(r, ev("NEW2", "reported", 0, ts=clock.now))
+    drain(p)
+    assert p.trim() == 1
+    assert r.hexists(c.CASE_INDEX, "OLD") is False and r.zscore(c.CASES_BY_TIME, "OLD") is None
+    assert r.hexists(c.CASE_INDEX, "OPEN") and r.hexists(c.CASE_INDEX, "NEW2")
+    assert p.trim() == 0
