@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +127,8 @@ class Effects:
     sensors: dict[str, str] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     new_cases: dict[str, int] = field(default_factory=dict)
+    folds: dict[str, Case | None] = field(default_factory=dict)  # case -> its fold after the batch
+    written: dict[str, str] = field(default_factory=dict)  # case -> the JSON written for it
     deadlines: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to DEADLINES)
     overdue: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to OVERDUE)
     clear_deadline: set[str] = field(default_factory=set)
@@ -152,6 +154,35 @@ class CaseApplier:
         self.tz = tz
         self.places = places
         self.clock = rm.Clock(tz)
+        # The records this process wrote last, by case: (JSON, record, fold). A record read back
+        # unchanged is not parsed or folded again; one changed by anyone else misses the cache.
+        self._cache: OrderedDict[str, tuple[str, CaseState, Case | None]] = OrderedDict()
+        self._pending_fold: dict[str, Case | None] = {}
+
+    CACHE_SIZE = 50_000
+
+    def parse(self, case_id: str, raw: str) -> CaseState:
+        """The record of ``raw`` (from the cache when this process wrote exactly that)."""
+        hit = self._cache.get(case_id)
+        if hit is not None and hit[0] == raw:
+            self._cache.move_to_end(case_id)
+            self._pending_fold[case_id] = hit[2]
+            return hit[1]
+        self._pending_fold.pop(case_id, None)
+        return CaseState.from_json(raw)
+
+    def known_fold(self, case_id: str) -> Case | None:
+        """The fold of the record ``parse`` returned from the cache, if it did."""
+        return self._pending_fold.get(case_id)
+
+    def remember(self, eff: Effects) -> None:
+        """After a committed batch: keep what was written for the next batch."""
+        for case_id, raw in eff.written.items():
+            self._cache[case_id] = (raw, eff.cases[case_id], eff.folds.get(case_id))
+            self._cache.move_to_end(case_id)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self._pending_fold.clear()
 
     def contrib(self, st: CaseState | None, case: Case | None = None) -> rm.Contrib:
         """The counters a stored case contributes to (``case``: its fold, if known)."""
@@ -272,17 +303,24 @@ class CaseApplier:
                 )
                 eff.inc[(c.COUNTERS, f"readings:{self.clock.minute(rec.ts)[:8]}")] += 1
         for case_id, events in by_case.items():
-            self._apply_case(eff, case_id, cases.get(case_id), events, now)
+            self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
         return eff
 
     def _apply_case(
-        self, eff: Effects, case_id: str, old: CaseState | None, events: list[c.CaseEvent], now: int
+        self,
+        eff: Effects,
+        case_id: str,
+        old: CaseState | None,
+        events: list[c.CaseEvent],
+        now: int,
+        old_case: Case | None = None,
     ) -> None:
         """Re-fold one case with its new events and record what changed."""
         new, case, rejected = self.rebuild(old, events, now)
-        eff.inc.update(self.change(old, None, new, case))
+        eff.inc.update(self.change(old, old_case, new, case))
         eff.cases[case_id] = new
+        eff.folds[case_id] = case
         new_ids = {e.event_id for e in events}
         for r in rejected:
             if r.event_id in new_ids:
@@ -324,6 +362,7 @@ class CaseApplier:
             case, _ = fold("", st.steps())
             eff.inc.update(self.change(st, case, new, case))
             eff.cases[case_id] = new
+            eff.folds[case_id] = case
             self._index_deadline(eff, case_id, new)
             eff.went_overdue.append(
                 {"case": case_id, "cell": st.cell, "dept": st.department or "", "stage": st.stage or "",
@@ -429,7 +468,7 @@ class Processor:
                 try:
                     pipe.watch(c.CASE_INDEX, CAMERA_STATE, c.DELTA_SEQ)
                     cases = {
-                        k: CaseState.from_json(v) for k, v in _hmget(pipe, c.CASE_INDEX, case_ids).items()
+                        k: self.applier.parse(k, v) for k, v in _hmget(pipe, c.CASE_INDEX, case_ids).items()
                     }
                     scores = pipe.zmscore(c.SEEN_EVENTS, event_ids) if event_ids else []
                     seen = {e for e, s in zip(event_ids, scores, strict=True) if s is not None}
@@ -444,6 +483,7 @@ class Processor:
                         if ids:
                             pipe.xack(stream, self.cfg.group, *ids)
                     pipe.execute()
+                    self.applier.remember(eff)
                     return
                 except redis.WatchError:
                     continue
@@ -467,6 +507,7 @@ class Processor:
                     pipe.multi()
                     self._write(pipe, eff, seq)
                     pipe.execute()
+                    self.applier.remember(eff)
                     return len(eff.went_overdue)
                 except redis.WatchError:
                     continue
@@ -475,13 +516,14 @@ class Processor:
         """Queue the batch's writes on a MULTI pipeline."""
         now = self.clock()
         if eff.cases:
-            pipe.hset(c.CASE_INDEX, mapping={k: v.to_json() for k, v in eff.cases.items()})
+            eff.written = {k: v.to_json() for k, v in eff.cases.items()}
+            pipe.hset(c.CASE_INDEX, mapping=eff.written)
         if eff.new_cases:
             pipe.zadd(c.CASES_BY_TIME, eff.new_cases)
-        for key in eff.clear_deadline - set(eff.deadlines):
-            pipe.zrem(rm.DEADLINES, key)
-        for key in eff.clear_overdue - set(eff.overdue):
-            pipe.zrem(rm.OVERDUE, key)
+        if drop := sorted(eff.clear_deadline - set(eff.deadlines)):
+            pipe.zrem(rm.DEADLINES, *drop)
+        if drop := sorted(eff.clear_overdue - set(eff.overdue)):
+            pipe.zrem(rm.OVERDUE, *drop)
         if eff.deadlines:
             pipe.zadd(rm.DEADLINES, eff.deadlines)
         if eff.overdue:

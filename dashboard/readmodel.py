@@ -21,6 +21,7 @@ cell, community, subdistrict, district, dept, cat):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -171,19 +172,28 @@ def append_diff(
 
 def _state_part(s: Summary) -> Contrib:
     """Open (and overdue) by stage in every group of the case's place, department and category."""
-    out: Contrib = Counter()
     case = s.case
-    if case.open and case.stage is not None:
-        groups = [*s.place.scopes(), ("dept", case.department or "-"), ("cat", s.category)]
+    if not case.open or case.stage is None:
+        return Counter()
+    return Counter(dict(_state_cells(s.place, case.department or "-", s.category, case.stage, s.overdue)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _state_cells(
+    place: Place, dept: str, category: str, stage: str, overdue: bool
+) -> tuple[tuple[tuple[str, str], int], ...]:
+    """The counter cells of an open case in one stage (memoised: few distinct combinations)."""
+    out: Contrib = Counter()
+    groups = [*place.scopes(), ("dept", dept), ("cat", category)]
+    for scope, ident in groups:
+        out[(OPEN, f"{scope}:{ident}:{stage}")] += 1
+    out[(c.CELL_OPEN, place.cell)] += 1
+    out[(c.COUNTERS, "open")] += 1
+    if overdue:
         for scope, ident in groups:
-            out[(OPEN, f"{scope}:{ident}:{case.stage}")] += 1
-        out[(c.CELL_OPEN, s.place.cell)] += 1
-        out[(c.COUNTERS, "open")] += 1
-        if s.overdue:
-            for scope, ident in groups:
-                out[(OVERDUE_N, f"{scope}:{ident}")] += 1
-            out[(c.COUNTERS, "overdue")] += 1
-    return out
+            out[(OVERDUE_N, f"{scope}:{ident}")] += 1
+        out[(c.COUNTERS, "overdue")] += 1
+    return tuple(out.items())
 
 
 def _event_parts(
