@@ -16,8 +16,10 @@ from types import FrameType
 
 from dashboard.config import AppConfig, ConfigError, load_config
 from dashboard.redis_server import EmbeddedRedis, RedisServerError, set_pdeathsig
+from feeds.sim.scenarios import SCENARIO_NAMES
 
 ROLES = ("web", "processor", "feeds")
+COMMANDS = ("scenario",)
 log = logging.getLogger("citybrain")
 
 
@@ -33,10 +35,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "role",
         nargs="?",
         default="all",
-        choices=("all", *ROLES),
+        choices=("all", *ROLES, *COMMANDS),
         help="all (default): every role under one supervisor; web: the Dash wall, Socket.IO push and "
         "HTTP APIs; processor: reads input streams, keeps read models, publishes deltas; feeds: the "
-        "collectors and the simulator. Single roles need REDIS_URL (or redis.url in the config).",
+        "collectors and the simulator. Single roles need REDIS_URL (or redis.url in the config). "
+        "scenario NAME [--area ID]: switch the running simulator to a named scenario and exit "
+        "(REDIS_URL, else the embedded server's socket in --data-dir); without NAME: list them.",
+    )
+    p.add_argument("name", nargs="?", default=None, help="scenario: the scenario to switch to")
+    p.add_argument(
+        "--scenario",
+        choices=SCENARIO_NAMES,
+        default=None,
+        help="simulator: start with this scenario (it ends by itself): " + ", ".join(SCENARIO_NAMES),
+    )
+    p.add_argument(
+        "--area", default=None, help="scenario: where (a subdistrict, community or cell id); default: its own"
     )
     p.add_argument(
         "--config", type=Path, default=None, help="config file (default: config.yaml beside run.py)"
@@ -76,6 +90,13 @@ def configure(args: argparse.Namespace) -> AppConfig:
             cfg.redis.data_dir = args.data_dir.resolve()
         if args.no_simulator:
             cfg.simulator.enabled = False
+        if args.scenario is not None:
+            cfg.simulator.scenario = args.scenario
+        if cfg.simulator.scenario is not None and cfg.simulator.scenario not in SCENARIO_NAMES:
+            raise ConfigError(
+                f"simulator.scenario: unknown scenario {cfg.simulator.scenario!r} "
+                f"(known: {', '.join(SCENARIO_NAMES)})"
+            )
     except ConfigError as err:
         print(f"citybrain: bad configuration: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -101,7 +122,49 @@ class Stop:
         self.event.set()
 
 
-def run_role(role: str, cfg: AppConfig) -> None:
+def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
+    """Set the simulator's control key (``scenario NAME``), or list the scenarios and the current one."""
+    import redis
+
+    from dashboard import contract
+    from feeds.sim.scenarios import describe
+    from feeds.simulator import request_scenario, scenario_status
+
+    url = cfg.redis_url() or f"unix://{Path(cfg.redis.data_dir) / 'redis.sock'}"
+    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+    try:
+        if args.name is None:
+            print(describe())
+            now = scenario_status(client)
+            print(
+                f"now: {now.get('scenario', 'unknown (no simulator state)')} {now.get('area', '')}".rstrip()
+            )
+            return 0
+        if args.name not in SCENARIO_NAMES:
+            print(f"citybrain: unknown scenario {args.name!r}; known:\n{describe()}", file=sys.stderr)
+            return 2
+        if args.area:
+            from dashboard.geo import load_geography
+
+            g = cfg.geography
+            try:
+                load_geography(g.district, g.subdistricts, g.communities, g.cells).area(args.area)
+            except KeyError:
+                print(f"citybrain: unknown area {args.area!r} (want a subdistrict, community or cell id)",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+        fields = request_scenario(client, args.name, args.area)
+    except redis.RedisError as err:
+        print(f"citybrain: cannot reach Redis at {url}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    shown = " ".join(f"{k}={v}" for k, v in fields.items())
+    print(f"set {contract.SIM_CONTROL}: {shown} (the simulator takes it within about a second)")
+    return 0
+
+
+def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
     """Run one role in this process until SIGTERM or Ctrl-C."""
     url = cfg.redis_url()
     if url is None:
@@ -130,6 +193,14 @@ def run_role(role: str, cfg: AppConfig) -> None:
     else:
         from feeds.runner import run
 
+        if cfg.simulator.enabled and cfg.simulator.scenario:  # the simulator takes it before its first tick
+            import redis
+
+            from feeds.simulator import request_scenario
+
+            with redis.Redis.from_url(url, decode_responses=True) as client:
+                request_scenario(client, cfg.simulator.scenario, area)
+            log.info("simulator: starting with scenario %s", cfg.simulator.scenario)
         run(cfg, url, stop.event)
 
 
@@ -158,12 +229,17 @@ def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
         + (["--seed", str(args.seed)] if args.seed is not None else [])
         + (["--no-simulator"] if args.no_simulator else []),
     }
+    first_feeds = [
+        *(["--scenario", args.scenario] if args.scenario else []),
+        *(["--area", args.area] if args.area else []),
+    ]  # a scenario starts once, not again when a crashed feeds role is restarted
     children: dict[str, subprocess.Popen[bytes]] = {}
     restarts: dict[str, float] = {}
 
     def spawn(role: str) -> None:
+        once = first_feeds if role == "feeds" and role not in children else []
         children[role] = subprocess.Popen(
-            [*base, role, *common, *extra[role]],
+            [*base, role, *common, *extra[role], *once],
             env=env,
             stdin=subprocess.DEVNULL,
             preexec_fn=set_pdeathsig,
@@ -210,10 +286,16 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [{args.role}] %(name)s: %(message)s",
     )
+    if args.name is not None and args.role != "scenario":
+        print(f"citybrain: unexpected argument {args.name!r} (only the scenario command takes a name)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     cfg = configure(args)
     if args.role == "all":
         return supervise(args, cfg)
-    run_role(args.role, cfg)
+    if args.role == "scenario":
+        return scenario_command(args, cfg)
+    run_role(args.role, cfg, args.area)
     return 0
 
 

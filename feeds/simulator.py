@@ -1,89 +1,75 @@
-"""The built-in city simulator: case reports walking the closed loop, sensor readings, camera churn.
+"""The built-in city simulator, the default feed: a believable Chancheng at the district's real rate.
 
-Time runs in ticks of ``TICK_S`` real seconds; each tick advances simulated time by ``TICK_S * speed``.
-Everything random comes from one seeded generator and depends only on the tick count, so the same
-seed produces the same sequence of records. Records carry the wall-clock time of their tick.
-Cases in flight and camera states live in Redis (``{cb}:sim:*``), so a restart resumes them.
+It writes through the same public path as real sources (contract records handed to the feed's ``Sink``,
+readings and camera states checked by ``dashboard.registry``) about 1.15 million records a simulated day
+(~13/s): the registry's 1,100 sensors at their own intervals (weather, ponding, gas, smoke, tilt, noise,
+air), changes of state of its 16,000 cameras, and ~3,000 cases a weekday walking the closed loop. The
+parts live in ``feeds/sim/``; docs/SIMULATOR.md describes what they do and the scenarios.
+
+Time. The simulator advances in ticks of ``TICK_S`` real seconds; each tick is ``TICK_S * speed``
+simulated seconds (speed N = N simulated seconds per real second). Every schedule (case steps, showers,
+outages) is kept in simulated seconds, so durations mean the same at any speed. Records carry the
+**wall-clock time of their tick** (the nominal time of the tick, not the simulated time), so that SLA
+clocks and "today" counters work against the real clock; at speed N a case therefore moves N times as
+fast in wall time as it would in reality.
+
+Determinism. Everything random comes from one seeded ``numpy`` Generator and ticks have a fixed
+simulated length, so the same seed and the same start time give the same records whatever the machine's
+timing; ``Simulator(..., start_s=...)`` fixes the start for tests.
+
+State. The schedule lives in memory; about once a second the changes (cases in flight, camera states,
+weather, scenario, the generator's state) are written to ``{cb}:sim:*`` in one pipelined round trip,
+but only once the sink has written every record produced before that point, so a restart resumes without
+losing a step (it may repeat a few, which carry the same event ids and count once). On the very first
+start (no saved state) it back-fills the last ``WARM_START_S`` of cases with past time stamps, so the wall
+is not empty at speed 1.
+
+Scenarios. ``dashboard.contract.SIM_CONTROL`` (a hash: ``scenario``, optional ``area``) is polled about
+once a second; ``run.py scenario storm`` sets it and ``run.py --scenario storm`` starts with it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
 import numpy as np
 import redis
-from dashboard.geo import Geography
 
 from dashboard import contract as c
-from dashboard.catalogue import Catalogue, EventType
+from dashboard.catalogue import Catalogue
+from dashboard.geo import Geography
+from dashboard.registry import Registry, default_registry
 from feeds.base import Feed, Sink
+from feeds.sim import scenarios
+from feeds.sim.cameras import CameraBank
+from feeds.sim.cases import CaseModel
+from feeds.sim.scenarios import SCENARIO_NAMES, ActiveScenario
+from feeds.sim.sensors import SensorBank
+from feeds.sim.weather import Weather
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.1
-SCHEDULE = f"{c.TAG}:sim:schedule"  # sorted set: case JSON -> due tick
-CAMERAS = f"{c.TAG}:sim:cameras"  # hash camera_id -> status
-STATE = f"{c.TAG}:sim:state"  # hash: tick, seed, cases
+TICK_MS = 100
+STATE = f"{c.TAG}:sim:state"  # hash: sim_s, origin_s, tick, counter, seed, rng, weather, sensors, ...
+CASES = f"{c.TAG}:sim:cases"  # hash: case id -> JSON of a case in flight (the schedule)
+CAMERAS = f"{c.TAG}:sim:cameras"  # hash: camera id -> status
+LEGACY_SCHEDULE = f"{c.TAG}:sim:schedule"  # the first simulator's sorted set; dropped on warm start
 
-CASES_PER_DAY = 3000.0
-CAMERA_COUNT = 16_000
-CAMERA_OFFLINE_SHARE = 0.03
-CAMERA_MEAN_OUTAGE_S = 2 * 3600.0
-SENSOR_INTERVAL_S = 80.0
-SENSOR_COUNT = 1100
+WARM_START_S = 48 * 3600.0  # cases back-filled on the first start (two days: today looks like a steady day)
+WEATHER_SPIN_UP_S = 6 * 3600.0  # weather run (without records) before the first start
+FLUSH_S = 1.0  # real seconds between saves of the state
+CONTROL_S = 1.0  # real seconds between polls of the control key
+MAX_BEHIND_TICKS = 100  # further behind than this (a stall), jump ahead instead of catching up
+OFFER_CHUNK = 50  # records handed to the sink at once (its buffer may be small)
 
-
-@dataclass(frozen=True)
-class SensorKind:
-    """A kind of sensor: its metric, unit, share of the fleet, and a baseline value model."""
-
-    key: str
-    metric: str
-    unit: str
-    share: float
-    base: float
-    daily_amp: float
-    noise: float
-    lo: float
-    hi: float
-
-
-SENSOR_KINDS: tuple[SensorKind, ...] = (
-    SensorKind("water_level", "water_level", "m", 0.22, 0.15, 0.0, 0.03, 0.0, 5.0),
-    SensorKind("rainfall", "rainfall", "mm/h", 0.08, 0.0, 0.0, 0.4, 0.0, 200.0),
-    SensorKind("gas", "gas", "%LEL", 0.14, 1.0, 0.3, 0.5, 0.0, 100.0),
-    SensorKind("smoke", "smoke", "dB/m", 0.14, 0.01, 0.0, 0.01, 0.0, 1.0),
-    SensorKind("tilt", "tilt", "deg", 0.10, 0.2, 0.0, 0.05, 0.0, 45.0),
-    SensorKind("temperature", "temperature", "°C", 0.10, 27.0, 4.0, 0.5, -10.0, 50.0),
-    SensorKind("wind", "wind_speed", "m/s", 0.06, 2.5, 1.0, 0.8, 0.0, 60.0),
-    SensorKind("noise", "noise", "dB(A)", 0.08, 55.0, 8.0, 3.0, 20.0, 130.0),
-    SensorKind("air", "pm25", "µg/m³", 0.08, 28.0, 6.0, 4.0, 0.0, 1000.0),
-)
-
-# The closed loop a simulated case walks: step -> (next step, min and max delay in simulated minutes)
-PATH: dict[str, tuple[str, float, float]] = {
-    "reported": ("registered", 3, 25),
-    "registered": ("dispatched", 5, 30),
-    "dispatched": ("handled", 40, 20 * 60),
-    "returned": ("dispatched", 10, 60),
-    "escalated": ("dispatched", 20, 120),
-    "reopened": ("handled", 30, 6 * 60),
-    "handled": ("feedback", 5, 60),
-    "feedback": ("verified", 30, 10 * 60),
-    "verified": ("closed", 1, 20),
-}
-
-
-def rhythm(sim_s: float) -> float:
-    """Relative activity at a simulated time of day (local): quiet at night, busy by day (mean ~1)."""
-    hour = ((sim_s / 3600.0) + 8.0) % 24.0  # sim seconds are UTC; +8 h for Asia/Shanghai
-    return float(0.25 + 1.45 * max(0.0, math.sin(math.pi * (hour - 6.0) / 16.0)) ** 1.5)
+PARTS: frozenset[str] = frozenset({"cases", "sensors", "cameras"})
+"""What ``step`` simulates: all of it by default; a test may pass e.g. ``{"sensors:water_level"}``."""
 
 
 class Simulator(Feed):
@@ -100,254 +86,359 @@ class Simulator(Feed):
         catalogue: Catalogue,
         speed: float = 1.0,
         seed: int | None = None,
+        *,
+        start_s: float | None = None,
+        registry: Registry | None = None,
     ) -> None:
-        """Simulate ``geo`` with event types from ``catalogue`` at ``speed`` times real time."""
+        """Simulate ``geo`` at ``speed`` times real time from ``start_s`` (default: now)."""
         super().__init__(name, sink)
         self.r: Any = client  # replies are str (decode_responses=True)
         self.geo = geo
-        self.cat = catalogue
-        self.speed = speed
-        self.seed = seed if seed is not None else int(time.time())
+        self.speed = float(speed)
+        self.seed = seed if seed is not None else int(time.time()) % 1_000_000
         self.rng = np.random.default_rng(self.seed)
-        self.cells = list(geo.cells.values())
+        self.sim_s = float(start_s if start_s is not None else time.time())
+        self.origin_s = self.sim_s
         self.tick = 0
-        self.sim_t0 = time.time()
-        self._types = list(catalogue.event_types.values())
-        self._type_weights = self._cell_type_weights()
-        self._cell_weights = np.array([max(a.population, 1) for a in self.cells], dtype=float)
-        self._cell_weights /= self._cell_weights.sum()
-        self._sensors = self._make_sensors()
-        self._cameras = [f"CAM-{i:05d}" for i in range(1, CAMERA_COUNT + 1)]
-        self._camera_cell = [self.cells[int(i)].id for i in self.rng.choice(len(self.cells), CAMERA_COUNT)]
-        self._camera_state: dict[str, str] = {}
-        self._case_counter = 0
+        reg = registry if registry is not None else default_registry()
+        sensors = [s for s in reg.sensors.values() if s.cell_id in geo.cells]
+        cameras = [cam for cam in reg.cameras.values() if cam.cell_id in geo.cells]
+        if len(sensors) < len(reg.sensors) or len(cameras) < len(reg.cameras):
+            log.warning("simulator: registry devices outside the geography's cells are left out")
+        cams_by_cell: dict[str, list[str]] = {}
+        for cam in cameras:
+            cams_by_cell.setdefault(cam.cell_id, []).append(cam.id)
+        self.weather = Weather(tuple(geo.subdistricts))
+        self.sensors = SensorBank(sensors, geo, reg, self.origin_s)
+        self.cameras = CameraBank(cameras, reg)
+        self.cases = CaseModel(geo, catalogue, cams_by_cell)
+        self.scenario: ActiveScenario | None = None
+        self.warm_start_s = WARM_START_S
+        self._dirty_cameras: set[str] = set()
+        self._offered = 0
+        self._pending_saves: list[tuple[int, Callable[[], None]]] = []
 
-    # --- set-up ---------------------------------------------------------------------------------
+    # --- time -------------------------------------------------------------------------------------
 
-    def _cell_type_weights(self) -> dict[str, np.ndarray]:
-        """For each distinct tag set, the probability of every event type (tags raise their types)."""
-        base = np.array([t.weight for t in self._types], dtype=float)
-        out: dict[str, np.ndarray] = {}
-        for cell in self.cells:
-            key = ",".join(sorted(cell.tags))
-            if key in out:
-                continue
-            boost = np.array(
-                [
-                    3.0 if set(t.cell_tags) & set(cell.tags) else (1.0 if not t.cell_tags else 0.4)
-                    for t in self._types
-                ]
-            )
-            w = base * boost
-            out[key] = w / w.sum()
-        return out
+    @property
+    def dt(self) -> float:
+        """Simulated seconds per tick."""
+        return TICK_S * self.speed
 
-    def _make_sensors(self) -> list[tuple[str, SensorKind, str, int]]:
-        """The simulated sensor fleet: (id, kind, cell, phase tick), low-lying cells get water gauges."""
-        sensors: list[tuple[str, SensorKind, str, int]] = []
-        low = [a.id for a in self.cells if "low_lying" in a.tags or "riverside" in a.tags] or [
-            a.id for a in self.cells
-        ]
-        period = max(1, round(SENSOR_INTERVAL_S / TICK_S))
-        n = 0
-        for kind in SENSOR_KINDS:
-            for _ in range(round(SENSOR_COUNT * kind.share)):
-                n += 1
-                pool = low if kind.key in ("water_level", "rainfall") else [a.id for a in self.cells]
-                cell = pool[int(self.rng.integers(len(pool)))]
-                sensors.append((f"SEN-{n:04d}", kind, cell, int(self.rng.integers(period))))
-        return sensors
+    def wall_ms_of(self, sim_s: float, now_ms: int) -> int:
+        """The wall-clock time (ms) of a simulated instant, counting back from ``now_ms`` = now."""
+        return now_ms - round((self.sim_s - sim_s) * 1000.0 / self.speed)
 
-    # --- one tick -------------------------------------------------------------------------------
+    # --- one tick -----------------------------------------------------------------------------------
 
-    def sim_seconds(self) -> float:
-        """Simulated epoch seconds at the current tick."""
-        return self.sim_t0 + self.tick * TICK_S * self.speed
+    def step(self, now_ms: int, parts: Collection[str] = PARTS) -> list[c.Record]:
+        """Advance one tick; return the records it produced (all stamped ``now_ms``).
 
-    def step(self, now_ms: int) -> list[c.Record]:
-        """Advance one tick; return the records it produced (all stamped ``now_ms``)."""
+        ``parts`` limits what is emitted: ``cases``, ``cameras``, ``sensors`` or ``sensors:<metric>``
+        (the weather and the sensors' state always advance, so physics is the same either way).
+        """
+        t0 = self.sim_s
+        t1 = t0 + self.dt
         self.tick += 1
-        sim_s = self.sim_seconds()
-        dt = TICK_S * self.speed
-        act = rhythm(sim_s)
+        self.sim_s = t1
         out: list[c.Record] = []
-        out += self._new_cases(now_ms, dt * act * CASES_PER_DAY / 86400.0)
-        out += self._due_steps(now_ms)
-        out += self._sensor_readings(now_ms, sim_s, dt)
-        out += self._camera_churn(now_ms, dt)
-        return out
-
-    def _new_cases(self, now_ms: int, expected: float) -> list[c.Record]:
-        """Report a Poisson number of new cases in cells chosen by population and type by cell tags."""
-        out: list[c.Record] = []
-        for _ in range(int(self.rng.poisson(expected))):
-            cell = self.cells[int(self.rng.choice(len(self.cells), p=self._cell_weights))]
-            probs = self._type_weights[",".join(sorted(cell.tags))]
-            et = self._types[int(self.rng.choice(len(self._types), p=probs))]
-            self._case_counter += 1
-            case_id = f"SIM-{self.seed % 100000:05d}-{self.tick:09d}-{self._case_counter % 1000:03d}"
-            case = {"id": case_id, "type": et.code, "cell": cell.id, "seq": 0, "returns": 0}
-            out.append(
-                self._event(case, "reported", now_ms, et, "网格员" if self.rng.random() < 0.7 else "12345")
-            )
-            self._schedule(case, "reported")
-        return out
-
-    def _event(
-        self, case: dict[str, object], step: str, now_ms: int, et: EventType, actor: str
-    ) -> c.CaseEvent:
-        """A case event record for ``case`` taking ``step``."""
-        seq = int(str(case["seq"]))
-        case["seq"] = seq + 1
-        return c.CaseEvent(
-            event_id=f"{case['id']}-{seq:02d}",
-            case_id=str(case["id"]),
-            seq=seq,
-            ts=now_ms,
-            step=step,
-            event_type=et.code,
-            category=et.category,
-            cell_id=str(case["cell"]),
-            department=et.department if step not in ("reported", "registered", "cancelled") else None,
-            actor=actor,
-            priority=et.priority,
-            source="simulator",
-        )
-
-    def _schedule(self, case: dict[str, object], step: str) -> None:
-        """Put the case's next step on the schedule after a random delay (simulated minutes)."""
-        nxt, lo, hi = PATH[step]
-        if step == "reported" and self.rng.random() < 0.05:
-            nxt, lo, hi = "cancelled", 5, 30
-        elif step == "dispatched" and int(str(case["returns"])) < 2 and self.rng.random() < 0.08:
-            nxt, lo, hi = "returned", 10, 120
-            case["returns"] = int(str(case["returns"])) + 1
-        elif step == "registered" and self.rng.random() < 0.03:
-            nxt, lo, hi = "escalated", 10, 60
-        elif step == "feedback" and self.rng.random() < 0.04:
-            nxt, lo, hi = "reopened", 30, 240
-        delay_min = lo + (hi - lo) * float(self.rng.beta(1.5, 3.0))
-        due = self.tick + max(1, round(delay_min * 60 / (TICK_S * self.speed)))
-        case["next"] = nxt
-        self.r.zadd(SCHEDULE, {json.dumps(case, sort_keys=True): due})
-
-    def _due_steps(self, now_ms: int) -> list[c.Record]:
-        """Take every case whose next step is due at this tick."""
-        due = self.r.zrangebyscore(SCHEDULE, "-inf", self.tick)
-        out: list[c.Record] = []
-        for raw in due:
-            self.r.zrem(SCHEDULE, raw)
-            case = json.loads(raw)
-            step = case.pop("next")
-            try:
-                et = self.cat.event_type(case["type"])
-            except KeyError:
-                continue
-            out.append(self._event(case, step, now_ms, et, et.department if step != "verified" else "网格员"))
-            if step not in c.CLOSING_STEPS:
-                self._schedule(case, step)
-        return out
-
-    def _sensor_readings(self, now_ms: int, sim_s: float, dt: float) -> list[c.Record]:
-        """Readings of every sensor whose reporting phase falls in this tick."""
-        period = max(1, round(SENSOR_INTERVAL_S / TICK_S))
-        ticks_per_tick = max(1, round(self.speed))  # at speed N, N phases pass per tick
-        lo = (self.tick * ticks_per_tick) % period
-        phases = {(lo + k) % period for k in range(min(ticks_per_tick, period))}
-        hour = ((sim_s / 3600.0) + 8.0) % 24.0
-        diurnal = math.sin(math.pi * (hour - 8.0) / 12.0)
-        out: list[c.Record] = []
-        for sid, kind, cell, phase in self._sensors:
-            if phase not in phases:
-                continue
-            v = kind.base + kind.daily_amp * diurnal + kind.noise * float(self.rng.standard_normal())
-            v = min(kind.hi, max(kind.lo, v))
-            out.append(
-                c.SensorReading(
-                    sensor_id=sid,
-                    metric=kind.metric,
-                    value=round(v, 3),
-                    unit=kind.unit,
-                    ts=now_ms,
-                    cell_id=cell,
+        sc = self.scenario
+        if sc is not None and t1 >= sc.end_s:
+            out += self.end_scenario(now_ms)
+            sc = None
+        self.weather.step(t1, self.dt, self.rng, sc)
+        crossed = self.sensors.step(t1, self.dt, self.rng, self.weather)
+        if "cases" in parts:
+            for i in crossed:
+                self.cases.on_alarm(
+                    self.rng, self.sensors.metric[i], self.sensors.ids[i], self.sensors.cell[i], t1
                 )
-            )
+            out += self.cases.advance(self.rng, t0, t1, lambda _s: now_ms, sc)
+        metrics = {p.split(":", 1)[1] for p in parts if p.startswith("sensors:")}
+        if "sensors" in parts or metrics:
+            idx = self.sensors.due(t0, t1)
+            if metrics:
+                idx = idx[[self.sensors.metric[i] in metrics for i in idx]] if len(idx) else idx
+            out += self.sensors.readings(idx, t1, now_ms, self.rng, self.weather, self._dark_cells())
+        if "cameras" in parts:
+            changes = self.cameras.step(t1, self.dt, self.rng, now_ms)
+            self._note_cameras(changes)
+            out += changes
         return out
 
-    def _camera_churn(self, now_ms: int, dt: float) -> list[c.Record]:
-        """Cameras going offline and coming back so that about 3 % are offline at any time."""
-        r_on = dt / CAMERA_MEAN_OUTAGE_S
-        r_off = r_on * CAMERA_OFFLINE_SHARE / (1 - CAMERA_OFFLINE_SHARE)
-        n_off = int(self.rng.poisson(r_off * CAMERA_COUNT))
-        n_on = int(self.rng.poisson(r_on * CAMERA_COUNT * CAMERA_OFFLINE_SHARE))
-        out: list[c.Record] = []
-        changes: dict[str, str] = {}
-        for idx in self.rng.integers(0, CAMERA_COUNT, n_off + n_on):
-            cam = self._cameras[int(idx)]
-            cur = self._camera_state.get(cam, "online")
-            new = "online" if cur != "online" else ("fault" if self.rng.random() < 0.15 else "offline")
-            changes[cam] = new
-            out.append(
-                c.CameraStatus(camera_id=cam, status=new, ts=now_ms, cell_id=self._camera_cell[int(idx)])
-            )
-        if changes:
-            self._camera_state.update(changes)
-            self.r.hset(CAMERAS, mapping=changes)
+    def _dark_cells(self) -> frozenset[str]:
+        """Cells without power (their sensors are silent)."""
+        sc = self.scenario
+        return frozenset(sc.cells) if sc is not None and sc.key == "power-cut" else frozenset()
+
+    def _note_cameras(self, records: list[c.Record]) -> None:
+        """Remember which cameras changed, for the next save."""
+        self._dirty_cameras.update(r.camera_id for r in records if isinstance(r, c.CameraStatus))
+
+    # --- scenarios --------------------------------------------------------------------------------
+
+    def start_scenario(self, key: str, area: str | None, now_ms: int) -> list[c.Record]:
+        """End the running scenario (if any) and start ``key`` (``normal``: just end it).
+
+        Raises ValueError for an unknown scenario or area; the running one then goes on.
+        """
+        if key not in SCENARIO_NAMES:
+            raise ValueError(f"unknown scenario {key!r} (known: {', '.join(SCENARIO_NAMES)})")
+        if key == "normal":
+            return self.end_scenario(now_ms)
+        new = scenarios.start(key, area, self.sim_s, self.geo, self.rng)
+        out = self.end_scenario(now_ms)
+        self.scenario = new
+        self.cases.on_scenario_start(self.rng, new)
+        if key == "power-cut":
+            out += self.cameras.power_cut(new.cells, now_ms)
+            self._note_cameras(out)
+        log.info(
+            "simulator: scenario %s started in %s (%d cells) for %.0f simulated minutes",
+            key,
+            new.area,
+            len(new.cells),
+            (new.end_s - new.start_s) / 60,
+        )
         return out
 
-    def initial_cameras(self, now_ms: int) -> list[c.Record]:
-        """Load camera states from Redis; on the first ever start, announce every camera once."""
-        stored = self.r.hgetall(CAMERAS)
-        if stored:
-            self._camera_state = {str(k): str(v) for k, v in stored.items()}
+    def end_scenario(self, now_ms: int) -> list[c.Record]:
+        """End the running scenario now (power returns after a cut); back to normal."""
+        sc, self.scenario = self.scenario, None
+        if sc is None:
             return []
-        out: list[c.Record] = []
-        states: dict[str, str] = {}
-        for cam, cell in zip(self._cameras, self._camera_cell, strict=True):
-            st = "online" if self.rng.random() > CAMERA_OFFLINE_SHARE else "offline"
-            states[cam] = st
-            out.append(c.CameraStatus(camera_id=cam, status=st, ts=now_ms, cell_id=cell))
-        self._camera_state = states
-        self.r.hset(CAMERAS, mapping=states)
+        log.info("simulator: scenario %s ended", sc.key)
+        out = self.cameras.power_back(now_ms) if sc.key == "power-cut" else []
+        self._note_cameras(out)
         return out
+
+    def poll_control(self, now_ms: int) -> list[c.Record]:
+        """Take a request from the control key (and delete it); start or end the scenario it names."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hgetall(c.SIM_CONTROL)
+        pipe.delete(c.SIM_CONTROL)
+        req, _ = pipe.execute()
+        if not req or "scenario" not in req:
+            return []
+        try:
+            return self.start_scenario(
+                req["scenario"].strip(), (req.get("area") or "").strip() or None, now_ms
+            )
+        except ValueError as err:
+            log.warning("simulator: control request %s refused: %s", req, err)
+            return []
+
+    # --- first start and restart --------------------------------------------------------------------
+
+    def begin(self, now_ms: int) -> list[c.Record]:
+        """Resume from the saved state, or (nothing saved) warm-start; return the records to write."""
+        st = self.r.hgetall(STATE)
+        if st and "sim_s" in st:
+            return self._resume(st, now_ms)
+        return self.warm_start(now_ms, self.warm_start_s)
+
+    def warm_start(self, now_ms: int, span_s: float = WARM_START_S) -> list[c.Record]:
+        """The first start: spin up the weather, back-fill cases, announce every camera.
+
+        Cases reported in the last ``span_s`` simulated seconds walk the loop up to now, with past time
+        stamps (at the same speed, counting back from ``now_ms``); those still open stay on the
+        schedule. Sensors send one reading each (their current value), not days of them.
+        """
+        end = self.sim_s
+        t = end - WEATHER_SPIN_UP_S
+        self.sim_s = t
+        while t < end:
+            step = min(300.0, end - t)
+            t += step
+            self.weather.step(t, step, self.rng, None)
+            self.sensors.step(t, step, self.rng, self.weather)
+        self.sim_s = end
+        out: list[c.Record] = []
+        t = end - span_s
+        while t < end:
+            nxt = min(end, t + 300.0)
+            out += self.cases.advance(self.rng, t, nxt, lambda s: self.wall_ms_of(s, now_ms))
+            t = nxt
+        cams = self.cameras.announce(self.rng, now_ms)
+        self._dirty_cameras.update(self.cameras.ids)
+        out += cams
+        idx = np.arange(len(self.sensors.ids))
+        out += self.sensors.readings(idx, end, now_ms, self.rng, self.weather)
+        self.r.delete(LEGACY_SCHEDULE, CASES, CAMERAS)
+        log.info(
+            "simulator: first start, back-filled %d case events (%d cases open), announced %d cameras",
+            sum(isinstance(x, c.CaseEvent) for x in out),
+            self.cases.open_cases(),
+            len(cams),
+        )
+        return out
+
+    def _resume(self, st: dict[str, str], now_ms: int) -> list[c.Record]:
+        """Load the saved state; at speed 1 jump to the present (steps missed while away fire now)."""
+        saved_seed = int(st.get("seed", self.seed))
+        if saved_seed != self.seed:
+            log.info(
+                "simulator: resuming a run of seed %d (not %d): its generator state goes on",
+                saved_seed,
+                self.seed,
+            )
+        self.seed = saved_seed
+        self.rng.bit_generator.state = json.loads(st["rng"])
+        self.origin_s = float(st.get("origin_s", st["sim_s"]))
+        self.sensors.origin_s = self.origin_s
+        self.tick = int(st.get("tick", 0))
+        self.sim_s = max(float(st["sim_s"]), now_ms / 1000.0)
+        self.weather.restore(json.loads(st["weather"]))
+        self.sensors.restore(json.loads(st["sensors"]))
+        self.cameras.restore(json.loads(st["cameras"]), self.sim_s)
+        try:
+            self.scenario = ActiveScenario.from_json(st["scenario"], self.geo) if st.get("scenario") else None
+        except KeyError:  # its area is not in this geography any more
+            self.scenario = None
+        n = self.cases.load(self.r.hvals(CASES), int(st.get("counter", 0)))
+        out: list[c.Record] = []
+        known = self.cameras.load(self.r.hgetall(CAMERAS))
+        if known < len(self.cameras.ids):  # a camera the saved run did not know: announce them all
+            out += self.cameras.announce(self.rng, now_ms)
+            self._dirty_cameras.update(self.cameras.ids)
+        log.info(
+            "simulator: resumed at %s with %d cases in flight, scenario %s",
+            time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.sim_s + 8 * 3600)),
+            n,
+            self.scenario.key if self.scenario else "normal",
+        )
+        return out
+
+    # --- saved state --------------------------------------------------------------------------------
+
+    def state_fields(self) -> dict[str, str]:
+        """The STATE hash as it should be now."""
+        sc = self.scenario
+        return {
+            "sim_s": repr(self.sim_s),
+            "origin_s": repr(self.origin_s),
+            "tick": str(self.tick),
+            "counter": str(self.cases.counter),
+            "seed": str(self.seed),
+            "speed": repr(self.speed),
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "weather": json.dumps(self.weather.snapshot()),
+            "sensors": json.dumps(self.sensors.snapshot()),
+            "cameras": json.dumps(self.cameras.snapshot()),
+            "scenario": sc.to_json() if sc is not None else "",
+            "scenario_key": sc.key if sc is not None else "normal",
+            "scenario_area": sc.area if sc is not None else "",
+            "scenario_left_s": str(round(max(0.0, sc.end_s - self.sim_s))) if sc is not None else "0",
+            "open_cases": str(self.cases.open_cases()),
+        }
+
+    def save(self) -> Callable[[], None]:
+        """Capture what changed since the last save; return the function that writes it."""
+        changed, done = self.cases.take_changes()
+        cams = self.cameras.statuses([self.cameras.index[x] for x in self._dirty_cameras])
+        self._dirty_cameras = set()
+        fields = self.state_fields()
+
+        def write() -> None:
+            pipe = self.r.pipeline(transaction=True)
+            if changed:
+                pipe.hset(CASES, mapping=changed)
+            if done:
+                pipe.hdel(CASES, *done)
+            if cams:
+                pipe.hset(CAMERAS, mapping=cams)
+            pipe.hset(STATE, mapping=fields)
+            pipe.execute()
+
+        return write
+
+    def _save_when_written(self) -> None:
+        """Queue a save, to be written once the sink has written every record offered before it."""
+        self._pending_saves.append((self._offered, self.save()))
+
+    def _write_saves(self) -> None:
+        """Write the queued saves whose records the sink has written."""
+        while self._pending_saves and self.sink.written >= self._pending_saves[0][0]:
+            self._pending_saves[0][1]()
+            self._pending_saves.pop(0)
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def _restore(self) -> None:
-        """Resume the tick count of a previous run so scheduled steps keep their meaning."""
-        st = self.r.hgetall(STATE)
-        if st and "tick" in st:
-            self.tick = int(st["tick"])
-
     def _offer(self, records: list[c.Record], stop: threading.Event) -> None:
-        """Hand records to the sink, waiting while its buffer is full (a simulator may wait)."""
-        while records and not self.sink.offer(records) and not stop.is_set():
-            stop.wait(0.1)
+        """Hand records to the sink in chunks, waiting while its buffer is full (a simulator may wait)."""
+        for i in range(0, len(records), OFFER_CHUNK):
+            chunk = records[i : i + OFFER_CHUNK]
+            while not self.sink.offer(chunk):
+                if stop.is_set():
+                    return
+                stop.wait(0.1)
+            self._offered += len(chunk)
 
     def run(self, stop: threading.Event) -> None:
-        """Tick every TICK_S seconds until stopped; catch up after a stall without skipping ticks."""
+        """Tick every TICK_S seconds until stopped; catch up after a short stall, jump after a long one."""
         while not stop.is_set():
             try:
-                self._restore()
-                self._offer(self.initial_cameras(int(time.time() * 1000)), stop)
+                self._offer(self.begin(int(time.time() * 1000)), stop)
+                self._offer(self.poll_control(int(time.time() * 1000)), stop)
+                self._save_when_written()
                 break
             except redis.RedisError as err:
                 log.warning("simulator: redis unavailable (%s)", err)
                 stop.wait(1.0)
         start = time.monotonic()
-        first_tick = self.tick
+        wall0 = int(time.time() * 1000)
+        first = self.tick
+        next_house = start
         while not stop.is_set():
-            target = first_tick + int((time.monotonic() - start) / TICK_S)
+            now = time.monotonic()
+            target = first + int((now - start) / TICK_S)
+            if target - self.tick > MAX_BEHIND_TICKS:
+                skipped = target - self.tick
+                log.warning(
+                    "simulator: %d ticks behind; jumping %.0f simulated s ahead", skipped, skipped * self.dt
+                )
+                self.sim_s += skipped * self.dt
+                self.tick = target
+            if now >= next_house:
+                next_house = now + min(FLUSH_S, CONTROL_S)
+                try:
+                    now_ms = wall0 + (self.tick - first) * TICK_MS
+                    self._offer(self.poll_control(now_ms), stop)
+                    self._save_when_written()
+                    self._write_saves()
+                except redis.RedisError as err:
+                    log.warning("simulator: redis unavailable (%s)", err)
             if self.tick >= target:
                 stop.wait(TICK_S / 2)
                 continue
-            try:
-                recs = self.step(int(time.time() * 1000))
-                if self.tick % 10 == 0:
-                    self.r.hset(STATE, mapping={"tick": self.tick, "seed": self.seed})
-            except redis.RedisError as err:
-                log.warning("simulator: redis unavailable (%s)", err)
-                self.tick -= 1
-                stop.wait(1.0)
-                continue
-            self._offer(recs, stop)
+            now_ms = wall0 + (self.tick + 1 - first) * TICK_MS
+            self._offer(self.step(now_ms), stop)
+        try:  # a clean stop: save what is written
+            deadline = time.monotonic() + 5.0
+            self._save_when_written()
+            while self._pending_saves and time.monotonic() < deadline:
+                self._write_saves()
+                time.sleep(0.05)
+        except redis.RedisError as err:
+            log.warning("simulator: could not save its state (%s)", err)
+
+
+def request_scenario(client: redis.Redis, name: str, area: str | None = None) -> dict[str, str]:
+    """Ask a running simulator (through the control key) to start scenario ``name``; return what was set.
+
+    Raises ValueError naming the known scenarios when ``name`` is not one of them.
+    """
+    if name not in SCENARIO_NAMES:
+        raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIO_NAMES)})")
+    fields = {"scenario": name, **({"area": area} if area else {})}
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(c.SIM_CONTROL)
+    pipe.hset(c.SIM_CONTROL, mapping=fields)  # type: ignore[arg-type]
+    pipe.execute()
+    return fields
+
+
+def scenario_status(client: redis.Redis) -> dict[str, str]:
+    """The running simulator's scenario as it last saved it: key, area, simulated seconds left."""
+    st: Any = client.hmget(STATE, ["scenario_key", "scenario_area", "scenario_left_s"])
+    return {k: v for k, v in zip(("scenario", "area", "left_s"), st, strict=True) if v}

@@ -1,0 +1,1 @@
+"""The city simulator's parts, one module each; ``feeds.simulator`` runs them as the default feed."""
