@@ -53,6 +53,9 @@ class Sink:
         self.healthy = True
         self.last_error = ""
         self._last_heartbeat = 0.0
+        self.rate = 0.0
+        self._window = 0
+        self._window_start = time.monotonic()
 
     def offer(self, records: Sequence[c.Record]) -> bool:
         """Accept all of ``records`` (True) or none of them when the buffer lacks room (False)."""
@@ -124,14 +127,20 @@ class Sink:
                 maxlen=c.INPUT_STREAMS_MAXLEN,
                 approximate=True,
             )
-        health: dict[str, int] = {"heartbeat_ms": now}
+        health: dict[str, float] = {"heartbeat_ms": now, "errors": self.errors, "buffered": len(self._buf)}
         if chunk:
             health["last_record_ms"] = now
             pipe.hincrby(c.feed_key(self.feed), "records", len(chunk))
+        mono = time.monotonic()
+        self._window += len(chunk)
+        if mono - self._window_start >= 5.0:  # records/s over the last ~5 s
+            self.rate = self._window / (mono - self._window_start)
+            self._window, self._window_start = 0, mono
+        health["rate"] = round(self.rate, 2)
         pipe.hset(c.feed_key(self.feed), mapping=health)  # type: ignore[arg-type]
         pipe.sadd(c.FEEDS, self.feed)
         pipe.execute()
-        self._last_heartbeat = time.monotonic()
+        self._last_heartbeat = mono
         self.written += len(chunk)
 
 
