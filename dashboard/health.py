@@ -69,7 +69,7 @@ def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bo
             "records": int(h.get("records", 0)),
             "rejected": int(h.get("rejected", 0)),
             "records_per_s": float(h.get("rate", 0)),
-            "errors": int(h.get("errors", 0)),
+            "errors": int(h.get("errors", 0)) + int(h.get("write_errors", 0)),
             "stale": stale,
             "healthy": not (stale or failing),
             "last_error": h.get("last_error") or None,

@@ -127,7 +127,11 @@ class Sink:
                 maxlen=c.INPUT_STREAMS_MAXLEN,
                 approximate=True,
             )
-        health: dict[str, float] = {"heartbeat_ms": now, "errors": self.errors, "buffered": len(self._buf)}
+        health: dict[str, float] = {
+            "heartbeat_ms": now,
+            "write_errors": self.errors,
+            "buffered": len(self._buf),
+        }
         if chunk:
             health["last_record_ms"] = now
             pipe.hincrby(c.feed_key(self.feed), "records", len(chunk))
