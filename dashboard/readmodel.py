@@ -163,8 +163,8 @@ def append_diff(
     _event_parts(out, new, new.case.applied[n:], dept, prev_stage, clock)
     old_iv, new_iv = _intervals(old.case), _intervals(new.case)
     _interval_parts(out, new_iv[len(old_iv) :], clock)
-    late_new = any(_late(iv, sla, tz) for iv in new_iv)
     late_old = any(_late(iv, sla, tz) for iv in old_iv)
+    late_new = late_old or any(_late(iv, sla, tz) for iv in new_iv[len(old_iv) :])
     _verdict_part(out, old, late_old, clock, -1)
     _verdict_part(out, new, late_new, clock, 1)
     return {k: v for k, v in out.items() if v}
@@ -226,9 +226,20 @@ def _interval_parts(out: Contrib, intervals: list[tuple[str, int, int, str]], cl
 
 
 def _late(iv: tuple[str, int, int, str], sla: SlaConfig, tz: ZoneInfo) -> bool:
-    """True when a stage was left after its deadline."""
-    done, entered, exited, priority = iv
-    return exited > deadline(sla, done, priority, entered, tz)
+    """True when a stage was left after its deadline (memoised per SLA config and interval)."""
+    key = (id(sla), iv)
+    hit = _LATE.get(key)
+    if hit is None:
+        if len(_LATE) > 200_000:
+            _LATE.clear()
+        _SLA_ALIVE[id(sla)] = sla  # keeps the id from being reused by another config while cached
+        done, entered, exited, priority = iv
+        hit = _LATE[key] = exited > deadline(sla, done, priority, entered, tz)
+    return hit
+
+
+_LATE: dict[tuple[int, tuple[str, int, int, str]], bool] = {}
+_SLA_ALIVE: dict[int, SlaConfig] = {}
 
 
 def _verdict_part(out: Contrib, s: Summary, late: bool, clock: Clock, sign: int) -> None:
