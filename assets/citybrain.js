@@ -1,5 +1,7 @@
-/* citybrain: clientside code of the wall. Applies Socket.IO deltas, restyles cells via hideout,
-   renders counters, keeps the clock. No server round trip on any of these paths. */
+/* citybrain: clientside code of the wall and the case page. Applies Socket.IO deltas to the page's
+   live store, restyles cells via hideout, renders counters, panels and figures, keeps the clock.
+   No server round trip on any of these paths. Names, notes and every other piece of data become
+   text children of components, never HTML. */
 (function () {
   "use strict";
 
@@ -45,14 +47,67 @@
     },
   });
 
-  function todayKey(tz) {
-    var parts = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
-      .format(new Date());
-    return parts.replace(/-/g, "");
+  // ---------------------------------------------------------------- small helpers
+
+  var formatters = {};
+  function formatter(key, lang, opts) {
+    var k = key + "|" + lang;
+    if (!formatters[k]) { formatters[k] = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : lang, opts); }
+    return formatters[k];
   }
 
+  // yyyymmdd (or yyyymmddhh) of an instant in the district's time zone.
+  function localKey(tz, ms, withHour) {
+    var f = formatter("key" + tz, "en-CA", {
+      timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", hourCycle: "h23",
+    });
+    var p = {};
+    f.formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + p.month + p.day + (withHour ? p.hour : "");
+  }
+
+  function todayKey(tz) { return localKey(tz, Date.now(), false); }
+
+  // The 24 hour keys (yyyymmddhh) ending with the current local hour, oldest first (cached a minute).
+  var hourCache = { at: 0, tz: null, keys: [] };
+  function lastHours(tz) {
+    var now = Date.now();
+    if (hourCache.tz !== tz || now - hourCache.at > 60000) {
+      var keys = [];
+      for (var k = 23; k >= 0; k--) { keys.push(localKey(tz, now - k * 3600000, true)); }
+      hourCache = { at: now, tz: tz, keys: keys };
+    }
+    return hourCache.keys;
+  }
+
+  var numberFormats = {};
   function fmt(n, lang) {
-    return new Intl.NumberFormat(lang).format(n);
+    if (!numberFormats[lang]) { numberFormats[lang] = new Intl.NumberFormat(lang); }
+    return numberFormats[lang].format(n);
+  }
+
+  // A duration in its two largest non-zero units, as dashboard/i18n.py duration() does.
+  function duration(ms, S, lang) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var parts = [[Math.floor(s / 86400), "dur_day"], [Math.floor((s % 86400) / 3600), "dur_hour"],
+      [Math.floor((s % 3600) / 60), "dur_min"]];
+    if (s < 3600) { parts.push([s % 60, "dur_sec"]); }
+    while (parts.length > 1 && parts[0][0] === 0) { parts.shift(); }
+    var first = parts[0][1];
+    var shown = parts.slice(0, 2).filter(function (p) { return p[0] || p[1] === first; })
+      .map(function (p) { return S[p[1]].replace("{n}", p[0]); });
+    return shown.join(lang === "zh-CN" ? "" : " ");
+  }
+
+  // A Dash html component as JSON; children are text or components, never HTML.
+  function h(type, props, children) {
+    var p = Object.assign({}, props || {});
+    if (children !== undefined) { p.children = children; }
+    return { type: type, namespace: "dash_html_components", props: p };
+  }
+
+  function caseHref(id, lang) {
+    return "/case/" + encodeURIComponent(id) + "?lang=" + encodeURIComponent(lang);
   }
 
   // Add increments into a map of counts (fields absent count as 0).
@@ -60,58 +115,314 @@
     if (!inc) { return; }
     Object.keys(inc).forEach(function (k) { target[k] = (target[k] || 0) + inc[k]; });
   }
-  var resyncing = false;
 
-  // Fetch a fresh snapshot and replace the page's state with it (after a gap or a reconnect).
+  function cellWords(meta, cell) {
+    var m = meta.cells[cell];
+    var sub = m ? meta.communities[m[1]] : null;
+    return { name: m ? m[0] : "", sub: sub ? meta.sub_short[sub] || "" : "" };
+  }
+
+  // ---------------------------------------------------------------- resynchronisation
+
+  // The page's state, ahead of the Dash stores: deltas are applied here as they arrive (cheap), and the
+  // stores (hideout, wall-live) are written at most every FLUSH_MS. A burst of deltas then costs one
+  // restyle of the map and one pass of the panels, and the page keeps up with every message.
+  var FLUSH_MS = 300;
+  var cur = null;  // {meta, live, hideout}
+  var lastFlush = 0, flushTimer = null;
+
+  function flush() {
+    flushTimer = null;
+    lastFlush = Date.now();
+    window.dash_clientside.set_props("wall-cells", { hideout: cur.hideout });
+    window.dash_clientside.set_props("wall-live", { data: cur.live });
+  }
+
+  function scheduleFlush() {
+    if (!flushTimer) { flushTimer = setTimeout(flush, Math.max(0, FLUSH_MS - (Date.now() - lastFlush))); }
+  }
+
+  var resyncing = false;
+  var held = [];  // deltas that arrive while a snapshot is on its way: applied on top of it
+
+  // Fetch a fresh snapshot and replace the page's state with it (after a gap, a reconnect, a new day).
   function resync() {
-    if (resyncing) { return; }
+    if (resyncing || !cur) { return; }
     resyncing = true;
+    held = [];
+    var again = false;
     fetch("/api/v1/snapshot", { cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (snap) {
-        var hideoutEl = window.citybrain._lastHideout || {};
-        window.dash_clientside.set_props("wall-cells", {
-          hideout: Object.assign({}, hideoutEl, { counts: snap.cells, seq: snap.seq }),
-        });
-        var live = Object.assign({}, snap);
+        var meta = cur.meta, counts = snap.cells, live = Object.assign({}, snap);
         delete live.cells;
-        window.dash_clientside.set_props("wall-live", { data: live });
+        held.sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
+          if (again || d.to <= live.seq) { return; }
+          if (d.from > live.seq + 1) { again = true; return; }  // still a hole: another snapshot
+          counts = Object.assign({}, counts);
+          addInto(counts, (d.inc || {})[meta.keys.cells]);
+          live = applyDelta(d, live, meta);
+        });
+        cur.live = live;
+        cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: live.seq });
+        flush();
         window.citybrain.resyncs = (window.citybrain.resyncs || 0) + 1;
       })
       .catch(function () { /* the next delta or reconnect tries again */ })
-      .then(function () { resyncing = false; });
+      .then(function () {
+        resyncing = false;
+        held = [];
+        if (again) { resync(); }
+      });
   }
+
+  var lastDayResync = 0;
+  function newDay(live, meta) {
+    if (!live || !live.today || todayKey(meta.tz) === live.today) { return false; }
+    if (Date.now() - lastDayResync > 30000) { lastDayResync = Date.now(); resync(); }
+    return true;
+  }
+
+  // The live store after one merged delta (push.merge's message), or null when it cannot apply.
+  function applyDelta(delta, live, meta) {
+    var keys = meta.keys, inc = delta.inc || {};
+    var out = Object.assign({}, live, { seq: delta.to, ts: delta.ts });
+    [["counters", keys.counters], ["open", keys.open], ["overdue_n", keys.overdue_n]].forEach(function (kv) {
+      if (inc[kv[1]]) { out[kv[0]] = Object.assign({}, live[kv[0]]); addInto(out[kv[0]], inc[kv[1]]); }
+    });
+    var dayInc = inc[keys.day + live.today];
+    if (dayInc) { out.day = Object.assign({}, live.day); addInto(out.day, dayInc); }
+    // hours: add into the last 24 local hours only, and keep only those (bounded)
+    var start = lastHours(meta.tz)[0];
+    var hourIncs = Object.keys(inc).filter(function (k) { return k.indexOf(keys.hour) === 0; });
+    var stale = Object.keys(live.hours || {}).some(function (k) { return k < start; });
+    if (hourIncs.length || stale) {
+      var hours = {};
+      Object.keys(live.hours || {}).forEach(function (hk) { if (hk >= start) { hours[hk] = live.hours[hk]; } });
+      hourIncs.forEach(function (k) {
+        var hk = k.slice(keys.hour.length);
+        if (hk < start) { return; }
+        hours[hk] = Object.assign({}, hours[hk]);
+        addInto(hours[hk], inc[k]);
+      });
+      Object.keys(hours).sort().reverse().slice(24).forEach(function (hk) { delete hours[hk]; });
+      out.hours = hours;
+    }
+    if (delta.ticker && delta.ticker.length) {
+      out.ticker = delta.ticker.slice().reverse().concat(live.ticker || []).slice(0, 20);
+    }
+    if (delta.overdue_top) { out.overdue_top = delta.overdue_top; }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- panels
+
+  function flowPanel(live, meta) {
+    var S = meta.strings, lang = meta.lang, open = live.open || {}, flow = live.flow_hour || {};
+    var day = live.day || {};
+    var stages = meta.stages.map(function (st) {
+      var n = open["district:all:" + st] || 0;
+      return h("Div", { className: "flow-stage flow-" + st }, [
+        h("Div", { className: "flow-name" }, S["stage_" + st]),
+        h("Div", { className: "flow-open", id: "flow-open-" + st }, fmt(n, lang)),
+        h("Div", { className: "flow-in", id: "flow-in-" + st, title: S.flow_hour }, "+" + fmt(flow[st] || 0, lang)),
+      ]);
+    });
+    var loop = [h("Span", { className: "flow-today" }, S.flow_today)].concat(
+      [["flow_closed", day.closed, "✓ "], ["flow_returned", day.returned, "↺ "], ["flow_reopened", day.reopened, "↺ "]]
+        .map(function (x) {
+          return h("Span", { className: "flow-stat " + x[0] }, [x[2] + S[x[0]] + " ", h("B", {}, fmt(x[1] || 0, lang))]);
+        }));
+    return [
+      h("Div", { className: "flow-chain" }, stages),
+      h("Div", { className: "flow-legend" }, [h("Span", { className: "flow-key-open" }, S.flow_key_open),
+        h("Span", { className: "flow-key-in" }, S.flow_key_in)]),
+      h("Div", { className: "flow-loop" }, loop),
+    ];
+  }
+
+  function leaguePanel(live, meta) {
+    var S = meta.strings, lang = meta.lang, open = live.open || {}, od = live.overdue_n || {};
+    var day = live.day || {};
+    var rows = Object.keys(meta.depts).map(function (d) {
+      var backlog = 0;
+      meta.stages.forEach(function (st) { backlog += open["dept:" + d + ":" + st] || 0; });
+      var ontime = day["ontime:dept:" + d] || 0, late = day["late:dept:" + d] || 0;
+      return {
+        id: d, backlog: backlog, overdue: od["dept:" + d] || 0, returned: day["returned:dept:" + d] || 0,
+        rate: ontime + late ? ontime / (ontime + late) : null,
+      };
+    }).filter(function (r) { return r.backlog || r.overdue || r.returned || r.rate !== null; });
+    rows.sort(function (a, b) {
+      return b.overdue - a.overdue || b.backlog - a.backlog || b.returned - a.returned || (a.id < b.id ? -1 : 1);
+    });
+    if (!rows.length) { return h("Div", { className: "muted" }, S.no_data); }
+    var pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+    var head = h("Thead", {}, h("Tr", {}, ["league_dept", "league_backlog", "league_overdue", "league_returned",
+      "league_ontime"].map(function (k) { return h("Th", {}, S[k]); })));
+    var body = h("Tbody", {}, rows.slice(0, 10).map(function (r) {
+      return h("Tr", { "data-dept": r.id, className: r.overdue ? "has-overdue" : "" }, [
+        h("Td", { className: "dept" }, meta.depts[r.id]),
+        h("Td", { className: "num backlog" }, fmt(r.backlog, lang)),
+        h("Td", { className: "num overdue" + (r.overdue ? " bad" : "") }, fmt(r.overdue, lang)),
+        h("Td", { className: "num returned" + (r.returned ? " warn" : "") }, fmt(r.returned, lang)),
+        h("Td", { className: "num ontime" }, r.rate === null ? "–" : pct.format(r.rate)),
+      ]);
+    }));
+    return h("Table", { className: "league" }, [head, body]);
+  }
+
+  function tickerWords(item, meta) {
+    var S = meta.strings, where = cellWords(meta, item.cell);
+    var type = meta.types[item.type] || item.type || "";
+    var dept = item.dept ? meta.depts[item.dept] || item.dept : "";
+    var tpl = S["tick_" + item.step] || item.step;
+    var verb = tpl.indexOf("{dept}") >= 0
+      ? (dept ? tpl.replace("{dept}", dept) : (S["step_" + item.step] || item.step))
+      : tpl;
+    if (meta.lang === "en" && tpl.indexOf("{dept}") >= 0 && !dept) { verb = verb.toLowerCase(); }
+    return (where.sub ? where.sub + " " : "") + item.cell + ": " + type + " " + verb;
+  }
+
+  function tickerPanel(live, meta) {
+    var items = (live.ticker || []).slice(0, 15);
+    if (!items.length) { return h("Div", { className: "muted" }, meta.strings.no_data); }
+    var tf = formatter("time" + meta.tz, meta.lang, {
+      timeZone: meta.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    });
+    return items.map(function (it) {
+      var kids = [h("Span", { className: "tick-time" }, tf.format(new Date(it.ts))), tickerWords(it, meta)];
+      if (it.priority === "urgent") { kids.splice(1, 0, h("Span", { className: "badge urgent" }, meta.strings.priority_urgent)); }
+      return h("A", { className: "tick-row step-" + it.step, href: caseHref(it.case, meta.lang),
+        "data-case": it.case }, kids);
+    });
+  }
+
+  function overduePanel(live, meta) {
+    var S = meta.strings, lang = meta.lang, items = (live.overdue_top || []).slice(0, 8), now = Date.now();
+    var total = (live.counters || {}).overdue || 0;
+    var rows = items.map(function (it, k) {
+      var where = cellWords(meta, it.cell);
+      return h("A", { className: "od-row", href: caseHref(it.case, lang), "data-case": it.case }, [
+        h("Span", { className: "od-late", id: { type: "od-late", index: k } },
+          duration(Math.max(0, now - it.deadline), S, lang)),
+        h("Span", { className: "od-type" }, meta.types[it.type] || it.type || ""),
+        h("Span", { className: "od-where" }, [h("Span", { className: "cell-id" }, it.cell || ""), " " + where.name]),
+        h("Span", { className: "od-dept" }, it.dept ? meta.depts[it.dept] || it.dept : "–"),
+      ]);
+    });
+    if (!rows.length) { rows = [h("Div", { className: "muted" }, S.overdue_none)]; }
+    return [h("Div", { className: "panel-count" + (total ? " bad" : ""), id: "overdue-total" }, fmt(total, lang))]
+      .concat(rows);
+  }
+
+  // ---------------------------------------------------------------- figures (plotly, built here)
+
+  // Every prop a callback sets costs the renderer a pass over all the page's components, and children
+  // returned by a callback are mounted afresh (new DOM nodes). So a panel is only sent when what it
+  // shows has changed, and at most every THROTTLE_MS (the 1 s tick sends what a burst left pending):
+  // rows stay put between changes (a click on them lands) and a burst of deltas costs a few renders.
+  var THROTTLE_MS = 500;
+  var shown = { meta: null, sig: {}, at: {} };
+  function changed(key, sig, meta, throttle) {
+    if (shown.meta !== meta) { shown = { meta: meta, sig: {}, at: {} }; }  // a new page: render all
+    if (shown.sig[key] === sig) { return false; }
+    var now = Date.now();
+    if (throttle && now - (shown.at[key] || 0) < throttle) { return false; }  // pending: a later call sends it
+    shown.sig[key] = sig;
+    shown.at[key] = now;
+    return true;
+  }
+  function ifChanged(key, value, meta, throttle) {
+    return changed(key, JSON.stringify(value), meta, throttle) ? value : window.dash_clientside.no_update;
+  }
+
+  function categoryFigure(live, meta) {
+    var day = live.day || {}, ids = Object.keys(meta.cats), lang = meta.lang;
+    var values = ids.map(function (c) { return day["reported:cat:" + c] || 0; });
+    var total = values.reduce(function (a, b) { return a + b; }, 0);
+    var pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+    var base = meta.plot;
+    return {
+      data: [{
+        type: "pie", hole: 0.6, sort: false, direction: "clockwise", values: values,
+        domain: { x: [0, 0.4], y: [0, 1] },
+        labels: ids.map(function (c, i) {
+          return meta.cats[c][0] + "  " + fmt(values[i], lang) + (total ? "  " + pct.format(values[i] / total) : "");
+        }),
+        marker: { colors: ids.map(function (c) { return meta.cats[c][1]; }), line: { color: "#0b1a23", width: 2 } },
+        textinfo: "none", hovertemplate: "%{label}<extra></extra>",
+      }],
+      layout: Object.assign({}, base, {
+        showlegend: true, margin: { l: 0, r: 0, t: 4, b: 4 },
+        legend: Object.assign({}, base.legend, { x: 0.46, xanchor: "left", y: 0.5, yanchor: "middle",
+          font: { size: 14, color: "#d8eef7" }, itemclick: false, itemdoubleclick: false }),
+        annotations: [{ text: fmt(total, lang), showarrow: false, x: 0.2, xanchor: "center", y: 0.5,
+          xref: "paper", yref: "paper", font: { size: 20, color: "#ffffff" } }],
+      }),
+    };
+  }
+
+  function trendFigure(live, meta) {
+    var hours = live.hours || {}, keys = lastHours(meta.tz), S = meta.strings;
+    var x = keys.map(function (k) { return S.hour_tick.replace("{h}", k.slice(8, 10)); });
+    var rep = keys.map(function (k) { return (hours[k] || {}).reported || 0; });
+    var clo = keys.map(function (k) { return (hours[k] || {}).closed || 0; });
+    var base = meta.plot;
+    return {
+      data: [
+        { type: "bar", name: S.trend_reported, x: x, y: rep, marker: { color: "#39c6f4" }, opacity: 0.85,
+          hovertemplate: "%{x} %{y}<extra>" + S.trend_reported + "</extra>" },
+        { type: "scatter", mode: "lines", name: S.trend_closed, x: x, y: clo, line: { color: "#3ddc84", width: 2.5 },
+          hovertemplate: "%{x} %{y}<extra>" + S.trend_closed + "</extra>" },
+      ],
+      layout: Object.assign({}, base, {
+        bargap: 0.25, margin: { l: 44, r: 8, t: 26, b: 28 },
+        legend: Object.assign({}, base.legend, { orientation: "h", x: 1, xanchor: "right", y: 1.18 }),
+        xaxis: Object.assign({}, base.xaxis, { type: "category", tickmode: "array",
+          tickvals: x.filter(function (_, i) { return i % 4 === 3; }) }),
+        yaxis: Object.assign({}, base.yaxis, { rangemode: "tozero" }),
+      }),
+    };
+  }
+
+  // ---------------------------------------------------------------- callbacks
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     citybrain: {
-      onDelta: function (delta, hideout, live) {
+      // A Socket.IO message: a merged delta ("delta") or the stage entries of the last hour ("flow").
+      onPush: function (delta, flow, hideout, live, meta) {
         var NOUP = window.dash_clientside.no_update;
-        if (!delta) { return [NOUP, NOUP]; }
-        window.citybrain._lastHideout = hideout;
-        var seq = live ? live.seq : -1;
+        if (!cur || cur.meta !== meta) { cur = { meta: meta, live: live, hideout: hideout }; }  // a new page
+        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+        if (trig.indexOf("wall-socket.data-flow") >= 0 && flow) {
+          cur.live = Object.assign({}, cur.live, { flow_hour: flow.flow_hour || {} });
+          scheduleFlush();
+          return [NOUP, NOUP];
+        }
+        if (!delta || trig.indexOf("wall-socket.data-delta") < 0) { return [NOUP, NOUP]; }
+        if (resyncing) { held.push(delta); return [NOUP, NOUP]; }  // goes on top of the coming snapshot
+        var seq = cur.live ? cur.live.seq : -1;
         if (delta.to <= seq) { return [NOUP, NOUP]; }  // already in the snapshot
         if (seq < 0 || delta.from > seq + 1) {  // a gap: some delta never reached this page
           resync();
+          held.push(delta);
           return [NOUP, NOUP];
         }
-        var keys = window.citybrain.keys || {};
-        var inc = delta.inc || {};
-        var counts = Object.assign({}, hideout.counts);
-        addInto(counts, inc[keys.cells]);
-        var counters = Object.assign({}, live.counters);
-        addInto(counters, inc[keys.counters]);
+        if (newDay(cur.live, meta)) { return [NOUP, NOUP]; }  // a new local day: counters restart from a snapshot
+        var counts = Object.assign({}, cur.hideout.counts);
+        addInto(counts, (delta.inc || {})[meta.keys.cells]);
+        cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: delta.to });
+        cur.live = applyDelta(delta, cur.live, meta);
         window.citybrain.applied = (window.citybrain.applied || 0) + 1;
         window.citybrain.lastDelta = delta;
-        return [
-          Object.assign({}, hideout, { counts: counts, seq: delta.to }),
-          Object.assign({}, live, { seq: delta.to, counters: counters, ts: delta.ts }),
-        ];
+        scheduleFlush();
+        return [NOUP, NOUP];
       },
 
-      render: function (live, hideout, meta) {
+      render: function (live, hideout, _n, meta) {
         var lang = meta.lang, S = meta.strings, c = (live && live.counters) || {};
         window.citybrain.keys = meta.keys;
-        window.citybrain._lastHideout = hideout;
         document.documentElement.setAttribute("data-cb-lang", lang);
         var day = todayKey(meta.tz);
         var cams = c.cameras || 0, down = c.cameras_down || 0;
@@ -123,14 +434,11 @@
         ids.sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); });
         var top = ids.slice(0, 10).map(function (id) {
           var m = meta.cells[id] || [id, ""];
-          return {
-            type: "Li", namespace: "dash_html_components",
-            props: { children: [
-              { type: "Span", namespace: "dash_html_components", props: { children: id, className: "cell-id" } },
-              { type: "Span", namespace: "dash_html_components", props: { children: m[0], className: "cell-name" } },
-              { type: "B", namespace: "dash_html_components", props: { children: fmt(counts[id], lang) } },
-            ] },
-          };
+          return h("Li", {}, [
+            h("Span", { className: "cell-id" }, id),
+            h("Span", { className: "cell-name" }, m[0]),
+            h("B", {}, fmt(counts[id], lang)),
+          ]);
         });
         var totals = {};
         Object.keys(meta.subdistricts).forEach(function (s) { totals[s] = 0; });
@@ -140,22 +448,55 @@
           if (sub in totals) { totals[sub] += counts[id]; }
         });
         var subs = Object.keys(totals).map(function (s) {
-          return {
-            type: "Div", namespace: "dash_html_components",
-            props: { className: "sub-row", children: [
-              { type: "Span", namespace: "dash_html_components", props: { children: meta.subdistricts[s] } },
-              { type: "B", namespace: "dash_html_components", props: { children: fmt(totals[s], lang), id: "sub-total-" + s } },
-            ] },
-          };
+          return h("Div", { className: "sub-row" }, [
+            h("Span", { title: meta.subdistricts[s] }, meta.sub_short[s] || meta.subdistricts[s]),
+            h("B", { id: "sub-total-" + s }, fmt(totals[s], lang)),
+          ]);
         });
+        var kpis = [fmt(c.open || 0, lang), fmt(c["reported:" + day] || 0, lang), fmt(c["closed:" + day] || 0, lang),
+          pct, fmt(c["readings:" + day] || 0, lang)];
+        return kpis.map(function (v, i) { return ifChanged("kpi" + i, v, meta); }).concat([
+          ifChanged("top", top.length ? top : [h("Li", { className: "muted" }, S.no_data)], meta, THROTTLE_MS),
+          ifChanged("subs", subs, meta, THROTTLE_MS),
+        ]);
+      },
+
+      panels: function (live, _n, meta) {
+        live = live || {};
         return [
-          fmt(c.open || 0, lang),
-          fmt(c["reported:" + day] || 0, lang),
-          fmt(c["closed:" + day] || 0, lang),
-          pct,
-          fmt(c["readings:" + day] || 0, lang),
-          top.length ? top : [{ type: "Li", namespace: "dash_html_components", props: { children: S.no_data, className: "muted" } }],
-          subs,
+          ifChanged("flow", flowPanel(live, meta), meta, THROTTLE_MS),
+          ifChanged("league", leaguePanel(live, meta), meta, THROTTLE_MS),
+          ifChanged("ticker", tickerPanel(live, meta), meta, THROTTLE_MS),
+        ];
+      },
+
+      overdue: function (live, meta) {
+        live = live || {};
+        // rows change with the list; "late by" alone is refreshed every second by overdueClock
+        var sig = JSON.stringify([(live.overdue_top || []).slice(0, 8).map(function (it) {
+          return [it.case, it.cell, it.dept, it.type, it.deadline];
+        }), (live.counters || {}).overdue || 0]);
+        return changed("overdue", sig, meta) ? overduePanel(live, meta) : window.dash_clientside.no_update;
+      },
+
+      // "late by" of each overdue row, from its deadline and the clock: display only, no server call.
+      overdueClock: function (_n, live, meta) {
+        var outs = window.dash_clientside.callback_context.outputs_list || [];
+        var items = (live && live.overdue_top) || [], now = Date.now();
+        return outs.map(function (o) {
+          var it = items[o.id.index];
+          return it ? duration(Math.max(0, now - it.deadline), meta.strings, meta.lang) : "";
+        });
+      },
+
+      figures: function (live, _n, meta) {
+        var NOUP = window.dash_clientside.no_update;
+        live = live || {};
+        var cat = categoryFigure(live, meta), trend = trendFigure(live, meta);
+        return [
+          changed("cat", JSON.stringify(cat.data[0].values), meta, 2000) ? cat : NOUP,
+          changed("trend", JSON.stringify([trend.data[0].x, trend.data[0].y, trend.data[1].y]), meta, 2000)
+            ? trend : NOUP,
         ];
       },
 
@@ -169,11 +510,44 @@
         return connected === false ? [S.disconnected, "conn conn-lost"] : [S.connecting, "conn conn-wait"];
       },
 
-      clock: function (_n, meta) {
-        return new Intl.DateTimeFormat(meta.lang, {
+      clock: function (_n, meta, live, hideout) {
+        if (live && hideout && (!cur || cur.meta !== meta)) { cur = { meta: meta, live: live, hideout: hideout }; }
+        if (cur) { newDay(cur.live, meta); }
+        return formatter("clock" + meta.tz, meta.lang, {
           timeZone: meta.tz, year: "numeric", month: "2-digit", day: "2-digit",
-          hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+          hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
         }).format(new Date());
+      },
+
+      // ---- the case page
+
+      // A delta that mentions this case (or a reconnect) asks the server to re-read the case.
+      caseFilter: function (delta, connected, meta) {
+        var NOUP = window.dash_clientside.no_update;
+        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+        if (trig.indexOf("case-socket.connected") >= 0) {
+          if (connected === false) { window.citybrain._caseWasDisconnected = true; }
+          if (connected && window.citybrain._caseWasDisconnected) {
+            window.citybrain._caseWasDisconnected = false;
+            return Date.now();
+          }
+          return NOUP;
+        }
+        if (!delta || !meta || !meta.case) { return NOUP; }
+        var mine = (delta.ticker || []).some(function (t) { return t.case === meta.case; });
+        return mine ? Date.now() : NOUP;
+      },
+
+      // "late by" / "time left" of the current stage, growing every second (display only).
+      caseClock: function (_n, live, meta) {
+        var NOUP = window.dash_clientside.no_update;
+        if (!live || !meta) { return [NOUP, NOUP]; }
+        var S = meta.strings;
+        if (!live.open || !live.deadline) { return [S.case_over, "case-late muted"]; }
+        var left = live.deadline - Date.now();
+        return left >= 0
+          ? [S.case_left.replace("{d}", duration(left, S, meta.lang)), "case-late ok"]
+          : [S.case_late.replace("{d}", duration(-left, S, meta.lang)), "case-late bad"];
       },
     },
   });

@@ -95,15 +95,18 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         title="城市大脑 · City Brain",
         update_title=None,  # type: ignore[arg-type]  # None is documented: keep the title
         compress=True,
+        use_pages=True,
+        pages_folder="",  # pages are registered explicitly by the layouts' register()
     )
     app.enable_dev_tools(
         debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
     )
 
-    from layouts import wall  # imported here: layouts use ctx()
+    from layouts import case, wall  # imported here: layouts use ctx()
 
-    app.layout = wall.layout
-    wall.register_callbacks(app)
+    wall.register(app)  # "/"
+    case.register(app)  # "/case/<case_id>"
+    app.layout = dash.page_container
 
     geo_files = {
         "district": StaticFile.from_path(g.district, "application/geo+json"),
@@ -155,9 +158,10 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
 
 
-def request_lang(default: str) -> str:
-    """The page language: ``?lang=`` first, then the configured default."""
-    asked = request.args.get("lang") if has_request_context() else None
+def request_lang(default: str, asked: str | None = None) -> str:
+    """The page language: ``asked`` (a page's ``lang`` query parameter), ``?lang=``, then the default."""
+    if not asked and has_request_context():
+        asked = request.args.get("lang")
     return normalize(asked, normalize(default, "zh-CN"))
 
 

@@ -40,6 +40,116 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     },
     "lang_other": {"zh-CN": "English", "en": "中文"},
     "no_data": {"zh-CN": "暂无数据", "en": "No data yet"},
+    # --- the closed loop: stages (where a case waits) and steps (what happened) -------------------
+    "stage_registration": {"zh-CN": "立案", "en": "Register"},
+    "stage_dispatch": {"zh-CN": "分拨", "en": "Dispatch"},
+    "stage_handle": {"zh-CN": "处置", "en": "Handle"},
+    "stage_feedback": {"zh-CN": "反馈", "en": "Feedback"},
+    "stage_verify": {"zh-CN": "核查", "en": "Verify"},
+    "step_reported": {"zh-CN": "上报", "en": "Reported"},
+    "step_registered": {"zh-CN": "立案", "en": "Registered"},
+    "step_cancelled": {"zh-CN": "注销", "en": "Cancelled"},
+    "step_dispatched": {"zh-CN": "分拨", "en": "Dispatched"},
+    "step_returned": {"zh-CN": "退回", "en": "Returned"},
+    "step_handled": {"zh-CN": "处置完成", "en": "Handled"},
+    "step_feedback": {"zh-CN": "反馈", "en": "Feedback"},
+    "step_verified": {"zh-CN": "核查通过", "en": "Verified"},
+    "step_closed": {"zh-CN": "结案", "en": "Closed"},
+    "step_reopened": {"zh-CN": "核查未通过，重办", "en": "Reopened"},
+    "step_escalated": {"zh-CN": "上报上级", "en": "Escalated"},
+    # a ticker line's verb; {dept} is the department's short name (lines without one use step_*)
+    "tick_reported": {"zh-CN": "上报", "en": "reported"},
+    "tick_registered": {"zh-CN": "立案", "en": "registered"},
+    "tick_cancelled": {"zh-CN": "注销", "en": "cancelled"},
+    "tick_dispatched": {"zh-CN": "分拨至 {dept}", "en": "dispatched to {dept}"},
+    "tick_returned": {"zh-CN": "被 {dept} 退回", "en": "returned by {dept}"},
+    "tick_handled": {"zh-CN": "{dept} 处置完成", "en": "handled by {dept}"},
+    "tick_feedback": {"zh-CN": "{dept} 已反馈", "en": "feedback from {dept}"},
+    "tick_verified": {"zh-CN": "核查通过", "en": "verified"},
+    "tick_closed": {"zh-CN": "结案", "en": "closed"},
+    "tick_reopened": {"zh-CN": "核查未通过，退回 {dept} 重办", "en": "reopened, back to {dept}"},
+    "tick_escalated": {"zh-CN": "上报上级", "en": "escalated"},
+    "priority_urgent": {"zh-CN": "紧急", "en": "Urgent"},
+    "priority_normal": {"zh-CN": "一般", "en": "Normal"},
+    # durations: the two largest non-zero units ("3小时12分" / "3 h 12 min")
+    "dur_day": {"zh-CN": "{n}天", "en": "{n} d"},
+    "dur_hour": {"zh-CN": "{n}小时", "en": "{n} h"},
+    "dur_min": {"zh-CN": "{n}分", "en": "{n} min"},
+    "dur_sec": {"zh-CN": "{n}秒", "en": "{n} s"},
+    # --- wall panels ------------------------------------------------------------------------------
+    "flow_title": {"zh-CN": "闭环流转 · 各环节在办", "en": "The closed loop: open cases by stage"},
+    "flow_hour": {"zh-CN": "近1小时流入", "en": "entered in the last hour"},
+    "flow_key_open": {"zh-CN": "■ 在办", "en": "■ open now"},
+    "flow_key_in": {"zh-CN": "+ 近1小时流入", "en": "+ entered in the last hour"},
+    "flow_today": {"zh-CN": "今日", "en": "Today:"},
+    "flow_closed": {"zh-CN": "结案", "en": "closed"},
+    "flow_returned": {"zh-CN": "退回", "en": "returned"},
+    "flow_reopened": {"zh-CN": "重办", "en": "reopened"},
+    "overdue_title": {"zh-CN": "超时案件", "en": "Overdue cases"},
+    "overdue_none": {"zh-CN": "暂无超时案件", "en": "No overdue cases"},
+    "league_title": {"zh-CN": "部门履职 · 少推诿", "en": "Departments: passing the buck"},
+    "league_dept": {"zh-CN": "部门", "en": "Department"},
+    "league_backlog": {"zh-CN": "在办", "en": "Open"},
+    "league_overdue": {"zh-CN": "超时", "en": "Late"},
+    "league_returned": {"zh-CN": "今日退回", "en": "Returns"},
+    "league_ontime": {"zh-CN": "今日按时率", "en": "On time"},
+    "cat_title": {"zh-CN": "今日事件类别", "en": "Today by category"},
+    "trend_title": {"zh-CN": "近24小时 上报与结案", "en": "Last 24 hours: reported and closed"},
+    "trend_reported": {"zh-CN": "上报", "en": "Reported"},
+    "trend_closed": {"zh-CN": "结案", "en": "Closed"},
+    "hour_tick": {"zh-CN": "{h}时", "en": "{h}:00"},
+    "ticker_title": {"zh-CN": "实时动态", "en": "Live events"},
+    # --- one case (/case/<id>) ----------------------------------------------------------------------
+    "case_page_title": {"zh-CN": "案件详情", "en": "Case"},
+    "case_back": {"zh-CN": "返回指挥大屏", "en": "Back to the wall"},
+    "case_not_found_title": {"zh-CN": "没有这个案件", "en": "No such case"},
+    "case_not_found_text": {
+        "zh-CN": "找不到编号为「{id}」的案件：编号可能有误，或案件已超出保存期限。",
+        "en": "There is no case with the id '{id}': the id may be wrong, or the case is no longer kept.",
+    },
+    "case_facts": {"zh-CN": "案件信息", "en": "The case"},
+    "case_event_type": {"zh-CN": "事件类型", "en": "Event type"},
+    "case_category": {"zh-CN": "类别", "en": "Category"},
+    "case_cell": {"zh-CN": "网格", "en": "Grid cell"},
+    "case_community": {"zh-CN": "村居", "en": "Community"},
+    "case_subdistrict": {"zh-CN": "镇街", "en": "Subdistrict"},
+    "case_priority": {"zh-CN": "优先级", "en": "Priority"},
+    "case_state": {"zh-CN": "当前状态", "en": "State"},
+    "case_stage": {"zh-CN": "当前环节", "en": "Stage"},
+    "case_department": {"zh-CN": "责任部门", "en": "Department"},
+    "case_deadline": {"zh-CN": "本环节时限", "en": "Stage due"},
+    "case_late": {"zh-CN": "已超时 {d}", "en": "{d} late"},
+    "case_left": {"zh-CN": "剩余 {d}", "en": "{d} left"},
+    "case_over": {"zh-CN": "案件已办结", "en": "The case is over"},
+    "case_reported_at": {"zh-CN": "上报时间", "en": "Reported at"},
+    "case_source": {"zh-CN": "来源", "en": "Source"},
+    "case_loops": {"zh-CN": "退回 / 上报上级 / 重办", "en": "Returns / escalations / reopens"},
+    "case_description": {"zh-CN": "事件描述", "en": "Description"},
+    "case_photos": {"zh-CN": "现场照片", "en": "Photos"},
+    "case_timeline": {"zh-CN": "处置过程", "en": "Timeline"},
+    "case_col_time": {"zh-CN": "时间", "en": "Time"},
+    "case_col_step": {"zh-CN": "环节", "en": "Step"},
+    "case_col_dept": {"zh-CN": "部门", "en": "Department"},
+    "case_col_actor": {"zh-CN": "处理人", "en": "By"},
+    "case_col_stage": {"zh-CN": "环节用时 / 时限", "en": "Time in stage / limit"},
+    "case_col_note": {"zh-CN": "备注", "en": "Note"},
+    "case_ongoing": {"zh-CN": "进行中", "en": "ongoing"},
+    "case_stage_late": {"zh-CN": "超时", "en": "late"},
+    "case_held": {"zh-CN": "未生效（流转不合法）", "en": "not applied (illegal transition)"},
+    "case_map": {"zh-CN": "位置", "en": "Location"},
+    "case_no_point": {"zh-CN": "无坐标：以网格中心计", "en": "No coordinates: the cell's centre is used"},
+    "case_cameras": {"zh-CN": "附近视频", "en": "Nearest cameras"},
+    "case_distance": {"zh-CN": "距离", "en": "Distance"},
+    "metres": {"zh-CN": "{n}米", "en": "{n} m"},
+    "cam_online": {"zh-CN": "在线", "en": "Online"},
+    "cam_offline": {"zh-CN": "离线", "en": "Offline"},
+    "cam_fault": {"zh-CN": "故障", "en": "Fault"},
+    "cam_unknown": {"zh-CN": "状态未知", "en": "Unknown"},
+    "case_none": {"zh-CN": "无", "en": "none"},
+    "case_unavailable": {
+        "zh-CN": "数据暂时无法读取，稍后自动重试。",
+        "en": "The data cannot be read just now; the page retries by itself.",
+    },
 }
 
 
@@ -58,6 +168,18 @@ def normalize(lang: str | None, default: Lang) -> Lang:
     if low.startswith("en"):
         return "en"
     return default
+
+
+def duration(ms: float, lang: Lang) -> str:
+    """A duration in the two largest non-zero units: "3小时12分" / "3 h 12 min" (seconds below an hour)."""
+    s = max(0, int(ms // 1000))
+    parts = [(s // 86400, "dur_day"), (s % 86400 // 3600, "dur_hour"), (s % 3600 // 60, "dur_min")]
+    if s < 3600:
+        parts.append((s % 60, "dur_sec"))
+    while len(parts) > 1 and parts[0][0] == 0:
+        parts.pop(0)
+    shown = [t(key, lang).format(n=n) for n, key in parts[:2] if n or key == parts[0][1]]
+    return ("" if lang == "zh-CN" else " ").join(shown)
 
 
 def bundle(lang: Lang) -> dict[str, str]:

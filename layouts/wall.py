@@ -1,7 +1,9 @@
-"""The command wall: the district map with 478 live cells, a header of live counters, side panels.
+"""The command wall: the district map with 478 live cells, a header of live counters, the case
+lifecycle's panels left and right, a ticker of case events at the bottom.
 
 The page loads one snapshot; after that Socket.IO deltas arrive and clientside callbacks
-(assets/citybrain.js) restyle the cells through the GeoJSON ``hideout`` and update the counters.
+(assets/citybrain.js) apply them to the live store (``wall-live``), restyle the cells through the
+GeoJSON ``hideout`` and rebuild counters, panels and figures from the store: no server round trip.
 Geometry comes from /geo/*.geojson (static, cached), never inside the layout or a delta.
 """
 
@@ -9,14 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_leaflet as dl
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash_socketio import DashSocketIO
 
 from dashboard.app import ctx, request_lang
 from dashboard.i18n import Lang, bundle, t
+from dashboard.lifecycle import STAGES
 from dashboard.push import keys as push_keys
 from dashboard.push import read_snapshot
+from layouts.names import area_name, area_short, catalogue_names
 
 # Element ids: the UI contract (docs/UI.md). Tests and other code use these constants.
 MAP = "wall-map"
@@ -43,6 +48,44 @@ KPIS: tuple[tuple[str, str], ...] = (
     (KPI_READINGS, "kpi_readings_today"),
 )
 TICK = "wall-tick"
+# the case-lifecycle panels
+FLOW = "lifecycle-flow"
+OVERDUE_LIST = "overdue-list"
+OVERDUE_LATE = "od-late"  # pattern-matching id type of each row's "late by": {"type": "od-late", "index": k}
+LEAGUE = "department-league"
+TICKER = "event-ticker"
+CATEGORY_GRAPH = "category-mix"
+TREND_GRAPH = "trend-24h"
+GRAPH_CONFIG: Any = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
+
+# The figures' dark look, a plain dict (no plotly template lookup, nothing from a CDN); the page's JS
+# builds the figures from the live store on top of it.
+FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+PLOT_LAYOUT: dict[str, Any] = {
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "plot_bgcolor": "rgba(0,0,0,0)",
+    "font": {"family": FONT, "color": "#d8eef7", "size": 13},
+    "margin": {"l": 40, "r": 8, "t": 8, "b": 28},
+    "xaxis": {
+        "gridcolor": "#16313d",
+        "linecolor": "#16313d",
+        "zeroline": False,
+        "tickfont": {"color": "#7c98a6"},
+    },
+    "yaxis": {
+        "gridcolor": "#16313d",
+        "linecolor": "#16313d",
+        "zeroline": False,
+        "tickfont": {"color": "#7c98a6"},
+    },
+    "legend": {"font": {"color": "#d8eef7", "size": 13}, "bgcolor": "rgba(0,0,0,0)"},
+    "hoverlabel": {
+        "bgcolor": "#0b1a23",
+        "bordercolor": "#39c6f4",
+        "font": {"family": FONT, "color": "#d8eef7"},
+    },
+    "uirevision": "wall",
+}
 
 # Open cases per cell: class breaks and colours (dark teal → amber → red), readable on a dark wall.
 BINS = [0, 1, 2, 4, 6, 9, 13]
@@ -70,29 +113,54 @@ def _legend(lang: Lang) -> html.Div:
     return html.Div([html.Div(t("legend_title", lang), className="panel-title"), *items], className="legend")
 
 
-def layout(**_: Any) -> html.Div:
+def _panel(title_key: str, lang: Lang, content: Any, panel_id: str) -> html.Section:
+    """A titled side panel around ``content`` (which carries the panel's id)."""
+    return html.Section(
+        [html.Div(t(title_key, lang), className="panel-title"), content], className=f"panel {panel_id}-panel"
+    )
+
+
+def _meta(lang: Lang) -> dict[str, Any]:
+    """What the page's JS needs once: key names, strings, and the names of areas and catalogue entries."""
+    c = ctx()
+    geo = c.geo
+    return {
+        "lang": lang,
+        "keys": push_keys(),
+        "tz": c.cfg.timezone,
+        "strings": bundle(lang),
+        "stages": list(STAGES),
+        "plot": PLOT_LAYOUT,
+        "cells": {a.id: [area_name(a, lang), a.parent_id] for a in geo.cells.values()},
+        "communities": {a.id: a.parent_id for a in geo.communities.values()},
+        "subdistricts": {a.id: area_name(a, lang) for a in geo.subdistricts.values()},
+        "sub_short": {a.id: area_short(a, lang) for a in geo.subdistricts.values()},
+        **catalogue_names(lang),
+    }
+
+
+def _graph(graph_id: str) -> dcc.Graph:
+    """A light figure the page's JS fills: no mode bar, no animation, dark from the first frame."""
+    return dcc.Graph(
+        id=graph_id,
+        figure={"data": [], "layout": PLOT_LAYOUT},
+        config=GRAPH_CONFIG,
+        animate=False,
+        className="wall-graph",
+        style={"height": "100%"},
+    )
+
+
+def layout(lang: str | None = None, **_: Any) -> html.Div:
     """The wall, built at each page load from one snapshot of the read models."""
     c = ctx()
-    lang: Lang = request_lang(c.cfg.locale)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
     try:
         snap = read_snapshot(c.redis, c.tz)
     except Exception:  # Redis away at page load: show the map, the page resyncs when it can
         snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}}
     geo = c.geo
     (minx, miny, maxx, maxy) = geo.bounds
-    meta = {
-        "lang": lang,
-        "keys": push_keys(),
-        "tz": c.cfg.timezone,
-        "strings": bundle(lang),
-        "cells": {
-            a.id: [a.name_zh if lang == "zh-CN" else a.name_en, a.parent_id] for a in geo.cells.values()
-        },
-        "communities": {a.id: a.parent_id for a in geo.communities.values()},
-        "subdistricts": {
-            a.id: a.name_zh if lang == "zh-CN" else a.name_en for a in geo.subdistricts.values()
-        },
-    }
     tiles = (
         [dl.TileLayer(url=c.cfg.web.tile_url, attribution=c.cfg.web.tile_attribution, opacity=0.35)]
         if c.cfg.web.tile_url
@@ -128,71 +196,114 @@ def layout(**_: Any) -> html.Div:
         viewport={
             "bounds": [[miny, minx], [maxy, maxx]],
             "transition": "fitBounds",
-            "options": {"padding": [12, 12]},
+            "options": {"padding": [16, 16]},
         },
         zoomSnap=0.1,
         attributionControl=bool(c.cfg.web.tile_url),
         style={"width": "100%", "height": "100%", "background": "#071219"},
     )
-    lang_href = "?lang=en" if lang == "zh-CN" else "?lang=zh-CN"
+    lang_href = "?lang=en" if lang_ == "zh-CN" else "?lang=zh-CN"
     header = html.Header(
         [
             html.Div(
-                [html.H1(t("wall_title", lang)), html.Span(id=CLOCK, className="clock")], className="title"
+                [html.H1(t("wall_title", lang_)), html.Span(id=CLOCK, className="clock")], className="title"
             ),
-            html.Div([_kpi(k, label, lang) for k, label in KPIS], className="kpis"),
+            html.Div([_kpi(k, label, lang_) for k, label in KPIS], className="kpis"),
             html.Div(
                 [
-                    html.Span(t("connecting", lang), id=CONNECTION, className="conn conn-wait"),
-                    html.A(t("lang_other", lang), href=lang_href, className="lang", id="lang-switch"),
+                    html.Span(t("connecting", lang_), id=CONNECTION, className="conn conn-wait"),
+                    html.A(t("lang_other", lang_), href=lang_href, className="lang", id="lang-switch"),
                 ],
                 className="status",
             ),
         ],
         className="wall-header",
     )
-    side = html.Aside(
+    left = html.Aside(
         [
-            html.Div(
-                [html.Div(t("subdistricts", lang), className="panel-title"), html.Div(id=SUBDISTRICT_TOTALS)]
+            _panel("flow_title", lang_, html.Div(id=FLOW, className="flow"), FLOW),
+            _panel("league_title", lang_, html.Div(id=LEAGUE), LEAGUE),
+            _panel(
+                "subdistricts",
+                lang_,
+                html.Div(id=SUBDISTRICT_TOTALS, className="sub-grid"),
+                SUBDISTRICT_TOTALS,
             ),
-            html.Div([html.Div(t("top_cells", lang), className="panel-title"), html.Ol(id=TOP_CELLS)]),
-            _legend(lang),
-            html.Details(
-                [
-                    html.Summary(t("about_title", lang)),
-                    html.P(t("about_geo", lang)),
-                    html.P(t("about_feed", lang)),
-                ],
-                className="about",
-                id="about",
+            _panel(
+                "cat_title", lang_, html.Div(_graph(CATEGORY_GRAPH), className="graph-box"), CATEGORY_GRAPH
             ),
         ],
-        className="wall-side",
+        className="wall-col wall-left",
+    )
+    right = html.Aside(
+        [
+            _panel("overdue_title", lang_, html.Div(id=OVERDUE_LIST, className="overdue"), OVERDUE_LIST),
+            _panel("trend_title", lang_, html.Div(_graph(TREND_GRAPH), className="graph-box"), TREND_GRAPH),
+        ],
+        className="wall-col wall-right",
+    )
+    overlays = [
+        html.Div(
+            [html.Div(t("top_cells", lang_), className="panel-title"), html.Ol(id=TOP_CELLS)],
+            className="map-overlay top-cells-box",
+        ),
+        html.Div(
+            [
+                _legend(lang_),
+                html.Details(
+                    [
+                        html.Summary(t("about_title", lang_)),
+                        html.P(t("about_geo", lang_)),
+                        html.P(t("about_feed", lang_)),
+                    ],
+                    className="about",
+                    id="about",
+                ),
+            ],
+            className="map-overlay legend-box",
+        ),
+    ]
+    ticker = html.Section(
+        [
+            html.Div(t("ticker_title", lang_), className="ticker-title"),
+            html.Div(id=TICKER, className="ticker"),
+        ],
+        className="wall-ticker",
     )
     return html.Div(
         [
             header,
-            html.Main([html.Div(cell_map, className="wall-map"), side], className="wall-body"),
-            DashSocketIO(id=SOCKET, eventNames=["delta"]),
+            html.Main(
+                [left, html.Div([cell_map, *overlays], className="wall-map"), right, ticker],
+                className="wall-body",
+            ),
+            DashSocketIO(id=SOCKET, eventNames=["delta", "flow"]),
             dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
-            dcc.Store(id=META, data=meta),
+            dcc.Store(id=META, data=_meta(lang_)),
             dcc.Interval(id=TICK, interval=1000),
         ],
-        className=f"wall lang-{lang}",
-        lang=lang,
+        className=f"wall lang-{lang_}",
+        lang=lang_,
     )
+
+
+def register(app: Dash) -> None:
+    """Make the wall the page at ``/`` and wire its callbacks."""
+    dash.register_page("layouts.wall", path="/", layout=layout, title="禅城区城市大脑 · City Brain")
+    register_callbacks(app)
 
 
 def register_callbacks(app: Dash) -> None:
     """Wire the clientside callbacks (assets/citybrain.js); none of them calls the server."""
     app.clientside_callback(
-        ClientsideFunction("citybrain", "onDelta"),
+        ClientsideFunction("citybrain", "onPush"),
         Output(CELLS, "hideout"),
         Output(LIVE, "data"),
         Input(SOCKET, "data-delta"),
+        Input(SOCKET, "data-flow"),
         State(CELLS, "hideout"),
         State(LIVE, "data"),
+        State(META, "data"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
@@ -202,6 +313,38 @@ def register_callbacks(app: Dash) -> None:
         Output(SUBDISTRICT_TOTALS, "children"),
         Input(LIVE, "data"),
         Input(CELLS, "hideout"),
+        Input(TICK, "n_intervals"),  # sends what throttling held back (no server call)
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "panels"),
+        Output(FLOW, "children"),
+        Output(LEAGUE, "children"),
+        Output(TICKER, "children"),
+        Input(LIVE, "data"),
+        Input(TICK, "n_intervals"),
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "overdue"),
+        Output(OVERDUE_LIST, "children"),
+        Input(LIVE, "data"),
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "overdueClock"),
+        Output({"type": OVERDUE_LATE, "index": ALL}, "children"),
+        Input(TICK, "n_intervals"),
+        State(LIVE, "data"),
+        State(META, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "figures"),
+        Output(CATEGORY_GRAPH, "figure"),
+        Output(TREND_GRAPH, "figure"),
+        Input(LIVE, "data"),
+        Input(TICK, "n_intervals"),
         State(META, "data"),
     )
     app.clientside_callback(
@@ -216,4 +359,6 @@ def register_callbacks(app: Dash) -> None:
         Output(CLOCK, "children"),
         Input(TICK, "n_intervals"),
         State(META, "data"),
+        State(LIVE, "data"),
+        State(CELLS, "hideout"),
     )
