@@ -1,11 +1,15 @@
 """End to end: the wall's case-lifecycle panels follow case events live (run.py without the simulator,
-events written straight into the input stream, a real headless Chromium): the closed-loop flow, the
-ticker, the overdue list and the departments' league."""
+events posted to the HTTP API, a real headless Chromium): the closed-loop flow, the ticker, the overdue
+list and the departments' league."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import secrets
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +17,11 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard import contract as c
 from layouts import wall
 from tests.conftest import App, wait_for
 
 H_MS = 3_600_000
+TOKEN = secrets.token_urlsafe(16)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +31,10 @@ def app() -> Iterator[App]:
     import tempfile
 
     d = Path(tempfile.mkdtemp(prefix="cbp-"))  # short: the Redis socket path must stay short
-    a = App(d, "--no-simulator").start()
+    os.environ["CB_TEST_TOKEN"] = TOKEN  # the app reads its ingest token from the environment
+    cfg = d / "config.yaml"
+    cfg.write_text("ingest:\n  tokens:\n    test: ${CB_TEST_TOKEN}\n")
+    a = App(d, "--no-simulator", "--config", str(cfg)).start()
     yield a
     if a.proc is not None and a.proc.poll() is None:
         a.stop()
@@ -35,16 +42,18 @@ def app() -> Iterator[App]:
 
 
 def write(app: App, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
-    """Append one case event (the k-th of ``case``) to the input stream."""
-    fields: dict[str, Any] = {
-        "event_type": "CM-0101",
-        "category": "city_management",
-        "cell_id": "ZM-0001",
-        "source": "test",
-    }
-    fields.update(kw)
-    ev = c.CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
-    app.client().xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+    """POST one case event (the k-th of ``case``) to the HTTP API, as a field app would."""
+    body: dict[str, Any] = {"event_id": f"{case}-{k}", "case_id": case, "seq": k, "time": ts, "step": step,
+                            "event_type": "CM-0101", "cell_id": "ZM-0001"}  # fmt: skip
+    body.update(kw)
+    req = urllib.request.Request(
+        f"{app.url}/api/v1/case-events",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 202, resp.read()
 
 
 def open_wall(app: App, browser: Any, lang: str = "zh-CN") -> None:
