@@ -189,7 +189,14 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         places = places_of(load_geography(g.district, g.subdistricts, g.communities, g.cells))
         client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         consumer = cfg.processor.consumer or socket.gethostname()
+        # The alert rule engine runs beside the processor (its own consumer group; a Redis lease keeps
+        # one engine active when several processor processes run).
+        from dashboard.alerts.engine import run_engine
+
+        alerts = threading.Thread(target=run_engine, args=(cfg, url, stop.event), name="alerts", daemon=True)
+        alerts.start()
         Processor(client, cfg.processor, consumer, cfg.timezone, cfg.sla, places).run(stop.event)
+        alerts.join(5)
     else:
         from feeds.runner import run
 

@@ -147,6 +147,9 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         client=client, geo=geo, catalogue=default_catalogue(), buffer_size=cfg.ingest.buffer_size
     )
     register_all(server, cfg, feed_env)
+    from dashboard.alerts.api import blueprint as alerts_api
+
+    server.register_blueprint(alerts_api(cfg, client))
 
     socketio = SocketIO(server, async_mode="threading", logger=False)
     PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms).start()

@@ -199,6 +199,68 @@ def _feed_config(item: Any) -> FeedConfig:
     return model.model_validate(item)
 
 
+class RuleConfig(Base):
+    """Base of an alert rule's config: ``type`` picks the module (dashboard/alerts/rules/<type>.py)."""
+
+    type: str = Field(description="The rule type (registered by its module).")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$",
+        description="Unique rule name (lower-case letters, digits, - and _); alert ids start with it.",
+    )
+    enabled: bool = Field(True, description="Evaluate this rule.")
+
+
+RULE_TYPES: dict[str, type[RuleConfig]] = {}
+
+
+def register_rule_config(cls: type[RuleConfig]) -> type[RuleConfig]:
+    """Class decorator: make an alert rule type known by its ``type`` literal."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['rate'] = 'rate'")
+    RULE_TYPES[default] = cls
+    return cls
+
+
+class AlertsConfig(Base):
+    """The alert rule engine (docs/ALERTS.md): its consumer group, timing, and the rules."""
+
+    enabled: bool = Field(True, description="Run the alert engine (beside the processor).")
+    group: str = Field("alerts", min_length=1, description="Consumer group name on the input streams.")
+    consumer: str | None = Field(None, description="This engine's consumer name; default: host name.")
+    rules: list[RuleConfig] | None = Field(
+        None, description="The rule set, each with its type; unset: dashboard/alerts/defaults.yaml."
+    )
+    eval_interval_ms: int = Field(1000, ge=100, le=60000, description="Rules are evaluated this often.")
+    batch_size: int = Field(1000, ge=1, le=10000, description="Input entries read per batch.")
+    reopen_window_s: float = Field(
+        600, ge=0, description="A resolved alert firing again within this long re-opens the same alert."
+    )
+    lookback_h: float = Field(
+        24, gt=0, le=168, description="The longest rate window allowed (case events are kept that long)."
+    )
+    time_scale: float = Field(
+        1.0,
+        gt=0,
+        le=10000,
+        description="Divide every rule duration by this (set it to simulator.speed for a compressed demo).",
+    )
+    history_maxlen: int = Field(100_000, ge=1000, description="Transitions kept in the history stream.")
+    lease_s: float = Field(
+        10, ge=1, le=300, description="One engine runs at a time, holding a lease this long."
+    )
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_by_type(cls, v: Any) -> list[RuleConfig] | None:
+        """Validate each rule with its own type's model (an error names the rule and the field)."""
+        if v is None:
+            return None
+        from dashboard.alerts.rules import load_rules  # registers every rule type
+
+        return list(load_rules(v, source=""))
+
+
 class AppConfig(Base):
     """The whole configuration (config.yaml)."""
 
@@ -216,6 +278,7 @@ class AppConfig(Base):
     feeds: list[FeedConfig] = Field(
         default_factory=list, description="Pluggable feeds (mqtt, camera_poll, ...), each with its type."
     )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @field_validator("feeds", mode="before")
     @classmethod

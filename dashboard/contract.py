@@ -51,6 +51,17 @@ def ingest_event_key(event_id: str) -> str:
     return f"{INGEST_EVENT_PREFIX}{event_id}"
 
 
+# --- alerts: written by the alert engine and by acknowledge/silence (dashboard/alerts/) ---------
+ALERT_STATE = f"{TAG}:alert:state"  # hash instance id -> JSON of dashboard.alerts.model.AlertState
+ALERT_ACTIVE = f"{TAG}:alert:active"  # sorted set of firing instances: red first, then newest first
+ALERT_HISTORY = f"{TAG}:alert:history"  # stream: one entry per transition (MAXLEN ~ alerts.history_maxlen)
+ALERT_EXT = f"{TAG}:alert:ext"  # counter: bumped by each change made outside the engine (ack, silence)
+ALERT_CONTROL = f"{TAG}:alert:control"  # hash: a reload request the engine takes (rules as JSON)
+ALERT_RULES = f"{TAG}:alert:rules"  # hash: the rule set running now and the last reload's outcome
+STREAM_ALERTS = f"{TAG}:out:alerts"  # stream of alert changes (consecutive seq), pushed to pages
+ALERTS_MAXLEN = 10_000
+ALERT_SEQ = f"{TAG}:out:alert-seq"  # string: the seq of the newest alert change
+
 # --- feed health --------------------------------------------------------------------------------
 FEEDS = f"{TAG}:feeds"  # set of feed names
 

@@ -1,0 +1,10 @@
+"""The alert rule engine: rules (one module per type), pure evaluate/transition, the engine loop, the API.
+
+- ``dashboard.alerts.rules``: rule types and ``load_rules`` (validation naming the rule and field);
+- ``dashboard.alerts.machine``: ``evaluate(rule, inputs, now)`` and ``transition(states, result, now)``;
+- ``dashboard.alerts.engine``: ``Engine`` (consumer group ``alerts``, one MULTI/EXEC per step);
+- ``dashboard.alerts.store``: Redis state, ``acknowledge`` and ``silence``;
+- ``dashboard.alerts.api``: the Flask blueprint (``/api/v1/alerts``).
+
+docs/ALERTS.md describes the rule types, levels, states, default rules and the API.
+"""
