@@ -12,19 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal, TypeAlias
 
-State: TypeAlias = Literal[
-    "reported",
-    "registered",
-    "cancelled",
-    "dispatched",
-    "returned",
-    "handled",
-    "feedback",
-    "verified",
-    "closed",
-    "reopened",
-    "escalated",
-]
+from dashboard.contract import CaseStep
+
+State: TypeAlias = CaseStep  # a case is in the state its last applied step names
 Stage: TypeAlias = Literal["registration", "dispatch", "handle", "feedback", "verify"]
 Level: TypeAlias = Literal["community", "subdistrict", "district"]
 LEVELS: Final[tuple[Level, ...]] = ("community", "subdistrict", "district")
