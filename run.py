@@ -19,7 +19,7 @@ from dashboard.redis_server import EmbeddedRedis, RedisServerError, set_pdeathsi
 from feeds.sim.scenarios import SCENARIO_NAMES
 
 ROLES = ("web", "processor", "feeds")
-COMMANDS = ("scenario",)
+COMMANDS = ("scenario", "reload")
 log = logging.getLogger("citybrain")
 
 
@@ -40,7 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "HTTP APIs; processor: reads input streams, keeps read models, publishes deltas; feeds: the "
         "collectors and the simulator. Single roles need REDIS_URL (or redis.url in the config). "
         "scenario NAME [--area ID]: switch the running simulator to a named scenario and exit "
-        "(REDIS_URL, else the embedded server's socket in --data-dir); without NAME: list them.",
+        "(REDIS_URL, else the embedded server's socket in --data-dir); without NAME: list them. "
+        "reload: validate the alert rules in the config and apply them to the running engine (or send "
+        "SIGHUP to run.py); an invalid file is refused and the old rules keep running.",
     )
     p.add_argument("name", nargs="?", default=None, help="scenario: the scenario to switch to")
     p.add_argument(
@@ -164,6 +166,15 @@ def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
     return 0
 
 
+def reload_command(args: argparse.Namespace, cfg: AppConfig) -> int:
+    """Validate the configured alert rules and hand them to the running engine (hot reload)."""
+    from dashboard.alerts.__main__ import main as alerts_main
+
+    if cfg.redis_url() is None:  # the embedded server of this data dir
+        os.environ["REDIS_URL"] = f"unix://{Path(cfg.redis.data_dir) / 'redis.sock'}"
+    return alerts_main(["reload", *(["--config", str(args.config)] if args.config else [])])
+
+
 def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
     """Run one role in this process until SIGTERM or Ctrl-C."""
     url = cfg.redis_url()
@@ -255,9 +266,21 @@ def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
 
     for role in ROLES:
         spawn(role)
-    log.info("wall on http://%s:%d  (Ctrl-C stops everything)", cfg.web.host, cfg.web.port)
+    hup = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: hup.set())
+    log.info(
+        "wall on http://%s:%d  (Ctrl-C stops everything; SIGHUP reloads alert rules)",
+        cfg.web.host,
+        cfg.web.port,
+    )
     try:
         while not stop.event.wait(0.5):
+            if hup.is_set():
+                hup.clear()
+                reload = [*base, "reload", *common]
+                threading.Thread(
+                    target=subprocess.run, args=(reload,), kwargs={"env": env}, daemon=True
+                ).start()
             for role, proc in list(children.items()):
                 if proc.poll() is not None:
                     wait = 1.0 if time.monotonic() - restarts.get(role, 0) > 30 else 5.0
@@ -302,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(args, cfg)
     if args.role == "scenario":
         return scenario_command(args, cfg)
+    if args.role == "reload":
+        return reload_command(args, cfg)
     run_role(args.role, cfg, args.area)
     return 0
 
