@@ -29,6 +29,16 @@
           className: "cell cell-" + feature.properties.id,
         };
       },
+      // Outline of an area with active alerts (hideout.alerts: {area id: [level, firing]}); others invisible.
+      alertStyle: function (feature, context) {
+        var h = context.hideout || {}, a = (h.alerts || {})[feature.properties.id];
+        if (!a) { return { stroke: false, fill: false, weight: 0, opacity: 0, fillOpacity: 0 }; }
+        var col = (h.colours || {})[a[0]] || "#ffffff";
+        return {
+          color: col, weight: 5, opacity: 1, fill: true, fillColor: col, fillOpacity: 0.15,
+          className: "alert-area alert-area-" + feature.properties.id + " level-" + a[0] + (a[1] ? " alert-pulse" : ""),
+        };
+      },
       hoverStyle: function () {
         return { weight: 2.5, color: "#ffffff" };
       },
@@ -156,6 +166,7 @@
       .then(function (snap) {
         var meta = cur.meta, counts = snap.cells, live = Object.assign({}, snap);
         delete live.cells;
+        delete live.alerts;  // the alerts have their own store, kept by the "alerts" event
         held.sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
           if (again || d.to <= live.seq) { return; }
           if (d.from > live.seq + 1) { again = true; return; }  // still a hole: another snapshot
@@ -386,6 +397,190 @@
     };
   }
 
+
+  // ---------------------------------------------------------------- warnings (预警)
+
+  // The "alerts" event carries consecutive changes {from, to, changes: [{seq, alerts, removed}]}; the store
+  // wall-alerts is {seq, alerts}. A gap in seq (or a reconnect) refetches GET /api/v1/alerts.
+  var ACTIVE = { firing: 1, acknowledged: 1, silenced: 1 };
+  var alertFetching = false, alertHeld = [], alertsWasDisconnected = false;
+
+  function applyAlerts(store, msg) {
+    var byId = {};
+    (store.alerts || []).forEach(function (a) { byId[a.id] = a; });
+    msg.changes.forEach(function (ch) {
+      if (ch.seq <= store.seq) { return; }
+      (ch.alerts || []).forEach(function (a) { if (ACTIVE[a.status]) { byId[a.id] = a; } else { delete byId[a.id]; } });
+      (ch.removed || []).forEach(function (id) { delete byId[id]; });
+    });
+    return { seq: Math.max(store.seq, msg.to), alerts: Object.keys(byId).map(function (k) { return byId[k]; }) };
+  }
+
+  function refetchAlerts() {
+    if (alertFetching) { return; }
+    alertFetching = true;
+    var again = false;
+    fetch("/api/v1/alerts", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (body) {
+        var store = { seq: body.seq, alerts: body.alerts || [] };
+        alertHeld.sort(function (a, b) { return a.from - b.from; }).forEach(function (m) {
+          if (again || m.to <= store.seq) { return; }
+          if (m.from > store.seq + 1) { again = true; return; }
+          store = applyAlerts(store, m);
+        });
+        window.dash_clientside.set_props("wall-alerts", { data: store });
+        window.citybrain.alertRefetches = (window.citybrain.alertRefetches || 0) + 1;
+      })
+      .catch(function () { again = false; /* the next change or reconnect tries again */ })
+      .then(function () { alertFetching = false; alertHeld = []; if (again) { refetchAlerts(); } });
+  }
+
+  function levelRank(meta, a) { return (meta.levels[a.level] || {}).rank || 0; }
+  function sortAlerts(list, meta) {
+    return list.slice().sort(function (a, b) {
+      return levelRank(meta, b) - levelRank(meta, a) || (b.fired || b.started) - (a.fired || a.started) ||
+        (a.id < b.id ? -1 : 1);
+    });
+  }
+
+  function areaWords(meta, id) {
+    if (!id) { return ""; }
+    if (meta.cells[id]) { var w = cellWords(meta, id); return (w.sub ? w.sub + " " : "") + id + " " + w.name; }
+    if (meta.community_names[id]) { return meta.community_names[id]; }
+    if (meta.subdistricts[id]) { return meta.subdistricts[id]; }
+    return id === "district" || id.indexOf("district") === 0 ? meta.district_name : id;
+  }
+
+  function alertTitle(a, meta) {
+    return (meta.lang === "en" ? a.title_en || a.title_zh : a.title_zh || a.title_en) || a.rule;
+  }
+
+  function alertSince(a, meta) {
+    var tf = formatter("alert" + meta.tz, meta.lang, {
+      timeZone: meta.tz, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      hourCycle: "h23",
+    });
+    return meta.strings.alert_since.replace("{t}", tf.format(new Date(a.fired || a.started || a.since)));
+  }
+
+  function alertState(a, meta) {
+    var S = meta.strings;
+    if (a.status === "acknowledged" && a.acked_by) { return S.alert_acked_by.replace("{who}", a.acked_by); }
+    return S["alert_" + a.status] || a.status;
+  }
+
+  function bannerOf(list, meta) {
+    var top = list.filter(function (a) { return a.status === "firing"; })[0] ||
+      list.filter(function (a) { return a.status === "acknowledged"; })[0];
+    if (!top) { return [[], "alert-banner hidden"]; }
+    var lv = meta.levels[top.level] || {};
+    var kids = [
+      h("Span", { className: "ab-level" }, lv.name || top.level),
+      h("Span", { className: "ab-area" }, areaWords(meta, top.area)),
+      h("Span", { className: "ab-title" }, alertTitle(top, meta)),
+      h("Span", { className: "ab-since" }, alertSince(top, meta)),
+      h("Span", { className: "ab-state" }, alertState(top, meta)),
+    ];
+    var cls = "alert-banner level-" + top.level + (top.status === "firing" ? " flashing" : " steady");
+    return [h("Div", { className: "ab-inner", "data-alert": top.id }, kids), cls];
+  }
+
+  function alertRows(list, meta) {
+    var S = meta.strings;
+    if (!list.length) { return h("Div", { className: "muted" }, S.alerts_none); }
+    return list.slice(0, 30).map(function (a) {
+      var lv = meta.levels[a.level] || {};
+      var kids = [
+        h("Span", { className: "al-level" }, lv.name || a.level),
+        h("Span", { className: "al-title" }, alertTitle(a, meta)),
+        h("Span", { className: "al-area" }, areaWords(meta, a.area)),
+        h("Span", { className: "al-since" }, alertSince(a, meta)),
+        h("Span", { className: "al-state" }, alertState(a, meta)),
+      ];
+      if (a.status === "firing") {
+        kids.push(h("Button", { className: "alert-ack-btn", id: { type: "alert-ack", index: a.id }, "data-alert": a.id },
+          S.alert_ack));
+      }
+      return h("Div", { className: "alert-row level-" + a.level + " status-" + a.status, "data-alert": a.id,
+        "data-status": a.status }, kids);
+    });
+  }
+
+  // What the map outlines: per area the highest level, and whether any of its alerts is unacknowledged.
+  function alertAreas(list, meta) {
+    var cells = {}, comms = {};
+    list.forEach(function (a) {
+      var target = meta.cells[a.area] ? cells : (meta.community_names[a.area] ? comms : null);
+      if (!target) { return; }
+      var prev = target[a.area], firing = a.status === "firing";
+      if (!prev || levelRank(meta, a) > (meta.levels[prev[0]] || {}).rank) { target[a.area] = [a.level, firing || (prev ? prev[1] : false)]; }
+      else if (firing) { prev[1] = true; }
+    });
+    return [cells, comms];
+  }
+
+  // ---- sound: a WebAudio tone, never unless the person turned it on in this browser
+  var SOUND_KEY = "citybrain.sound", actx = null, soundOn = false, soundClicks = null, loudNow = null;
+  function audio() {
+    if (!actx) {
+      var AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) { return null; }
+      actx = new AC();
+    }
+    if (actx.state === "suspended") { actx.resume(); }
+    return actx;
+  }
+  function tone(ac, freq, at, dur) {
+    var o = ac.createOscillator(), g = ac.createGain();
+    o.type = "sine";
+    o.frequency.value = freq;
+    g.gain.setValueAtTime(0.0001, at);
+    g.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, at + dur);
+    o.connect(g);
+    g.connect(ac.destination);
+    o.start(at);
+    o.stop(at + dur + 0.05);
+  }
+  setInterval(function () {
+    if (!soundOn || !loudNow) { return; }
+    var ac = audio();
+    window.citybrain.beeps = (window.citybrain.beeps || 0) + 1;
+    if (!ac) { return; }
+    var t0 = ac.currentTime + 0.01;
+    if (loudNow === "red") { tone(ac, 880, t0, 0.18); tone(ac, 880, t0 + 0.28, 0.18); tone(ac, 660, t0 + 0.56, 0.3); }
+    else { tone(ac, 660, t0, 0.35); }
+  }, 2000);
+  // a browser lets audio start only after a gesture: any click on the page resumes it
+  document.addEventListener("click", function () { if (soundOn) { audio(); } }, true);
+
+  // ---- acknowledge: a delegated click on an ack button posts to the same-origin endpoint
+  var alertMeta = null;
+  function alertMsg(text) { window.dash_clientside.set_props("alert-msg", { children: text }); }
+  document.addEventListener("click", function (e) {
+    var btn = e.target && e.target.closest ? e.target.closest(".alert-ack-btn") : null;
+    if (!btn || !alertMeta) { return; }
+    var S = alertMeta.strings, id = btn.getAttribute("data-alert");
+    var nameEl = document.getElementById("duty-name"), noteEl = document.getElementById("alert-note");
+    var name = ((nameEl && nameEl.value) || "").trim(), note = ((noteEl && noteEl.value) || "").trim();
+    if (!name) { if (nameEl) { nameEl.classList.add("need"); nameEl.focus(); } alertMsg(S.alert_need_name); return; }
+    if (nameEl) { nameEl.classList.remove("need"); }
+    try { window.localStorage.setItem("citybrain.duty-name", name); } catch (err) { /* private mode */ }
+    btn.disabled = true;
+    fetch("/ui/alerts/" + encodeURIComponent(id) + "/ack", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ actor: name, note: note }),
+    }).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) { throw new Error(b.error || "HTTP " + r.status); } });
+    }).then(function () {
+      alertMsg("");
+      if (note) { window.dash_clientside.set_props("alert-note", { value: "" }); }
+    }).catch(function (err) {
+      btn.disabled = false;
+      alertMsg(S.alert_ack_failed.replace("{e}", err.message));
+    });
+  });
+
   // ---------------------------------------------------------------- callbacks
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -498,6 +693,62 @@
           changed("trend", JSON.stringify([trend.data[0].x, trend.data[0].y, trend.data[1].y]), meta, 2000)
             ? trend : NOUP,
         ];
+      },
+
+      // An "alerts" message (or a reconnect): apply consecutive changes, refetch on a gap.
+      onAlerts: function (msg, connected, store) {
+        var NOUP = window.dash_clientside.no_update;
+        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+        if (trig.indexOf("wall-socket.connected") >= 0) {
+          if (connected === false) { alertsWasDisconnected = true; }
+          if (connected && alertsWasDisconnected) { alertsWasDisconnected = false; refetchAlerts(); }
+          return NOUP;
+        }
+        if (!msg || !msg.changes) { return NOUP; }
+        if (alertFetching) { alertHeld.push(msg); return NOUP; }
+        store = store || { seq: -1, alerts: [] };
+        if (msg.to <= store.seq) { return NOUP; }
+        if (store.seq < 0 || msg.from > store.seq + 1) { alertHeld.push(msg); refetchAlerts(); return NOUP; }
+        window.citybrain.alertsApplied = (window.citybrain.alertsApplied || 0) + 1;
+        return applyAlerts(store, msg);
+      },
+
+      // Banner, list, counters and map outlines from the alerts store; each sent only when it changed.
+      alerts: function (store, meta) {
+        alertMeta = meta;
+        var list = sortAlerts((store && store.alerts) || [], meta);
+        window.citybrain.alertsNow = list;
+        var loud = list.filter(function (a) { return a.status === "firing" && (a.level === "red" || a.level === "orange"); });
+        loudNow = loud.length ? (loud.some(function (a) { return a.level === "red"; }) ? "red" : "orange") : null;
+        var banner = bannerOf(list, meta), areas = alertAreas(list, meta);
+        var colours = {};
+        Object.keys(meta.levels).forEach(function (k) { colours[k] = meta.levels[k].colour; });
+        var counts = ["blue", "yellow", "orange", "red"].map(function (k) {
+          return ifChanged("alert-count-" + k, fmt(list.filter(function (a) { return a.level === k; }).length, meta.lang), meta);
+        });
+        return [
+          ifChanged("alert-banner", banner[0], meta),
+          ifChanged("alert-banner-class", banner[1], meta),
+          ifChanged("alert-list", alertRows(list, meta), meta),
+        ].concat(counts).concat([
+          ifChanged("alert-cells", { alerts: areas[0], colours: colours }, meta),
+          ifChanged("alert-comms", { alerts: areas[1], colours: colours }, meta),
+        ]);
+      },
+
+      // The sound toggle: off unless turned on in this browser (remembered in localStorage).
+      sound: function (nClicks, meta) {
+        var on = false;
+        try { on = window.localStorage.getItem(SOUND_KEY) === "on"; } catch (err) { on = false; }
+        if (soundClicks !== null && (nClicks || 0) > soundClicks) {
+          on = !on;
+          try { window.localStorage.setItem(SOUND_KEY, on ? "on" : "off"); } catch (err) { /* private mode */ }
+          if (on) { audio(); }  // inside the click's task: the browser allows audio from here on
+        }
+        soundClicks = nClicks || 0;
+        soundOn = on;
+        window.citybrain.soundOn = on;
+        return ["sound-toggle" + (on ? " on" : ""), on ? "true" : "false", on ? meta.strings.sound_on : meta.strings.sound_enable];
       },
 
       connection: function (connected, meta) {

@@ -150,6 +150,22 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
         "zh-CN": "数据暂时无法读取，稍后自动重试。",
         "en": "The data cannot be read just now; the page retries by itself.",
     },
+    # --- warnings (预警): banner, list, acknowledge, sound ---------------------------------------------
+    "alerts_title": {"zh-CN": "风险预警", "en": "Risk warnings"},
+    "alerts_none": {"zh-CN": "当前无预警", "en": "No active warnings"},
+    "alert_firing": {"zh-CN": "待确认", "en": "Firing"},
+    "alert_acknowledged": {"zh-CN": "已确认", "en": "Acknowledged"},
+    "alert_silenced": {"zh-CN": "已静默", "en": "Silenced"},
+    "alert_since": {"zh-CN": "{t} 起", "en": "since {t}"},
+    "alert_for": {"zh-CN": "持续 {d}", "en": "for {d}"},
+    "alert_acked_by": {"zh-CN": "{who} 已确认", "en": "acknowledged by {who}"},
+    "alert_ack": {"zh-CN": "确认", "en": "Acknowledge"},
+    "alert_ack_failed": {"zh-CN": "确认失败：{e}", "en": "Could not acknowledge: {e}"},
+    "alert_need_name": {"zh-CN": "请先填写值班人姓名", "en": "Type your name first"},
+    "duty_name": {"zh-CN": "值班人姓名", "en": "Your name (duty officer)"},
+    "ack_note": {"zh-CN": "确认备注（可选）", "en": "Note (optional)"},
+    "sound_enable": {"zh-CN": "启用声音", "en": "Enable sound"},
+    "sound_on": {"zh-CN": "声音已开启", "en": "Sound on"},
 }
 
 

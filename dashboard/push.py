@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EVENT = "delta"
 FLOW_EVENT = "flow"
+ALERTS_EVENT = "alerts"
 FLOW_EVERY_S = 30.0
 OVERDUE_TOP = 20
 TICKER_SHOWN = 20
@@ -121,6 +122,30 @@ def flow_last_hour(client: Any, tz: ZoneInfo, now: datetime | None = None) -> di
     return total
 
 
+def read_alerts(client: Any) -> dict[str, Any]:
+    """The active alerts and the alert seq they are current to, read as ``GET /api/v1/alerts`` does
+    (the active set, never the history). The seq is read first: a change landing in between is in the
+    list and is pushed again, which a page applies harmlessly (a change carries whole alerts)."""
+    from dashboard.alerts import store  # imported here: the alerts package is not needed to push deltas
+
+    seq = int(client.get(c.ALERT_SEQ) or 0)
+    return {"seq": seq, "alerts": store.active(client)}
+
+
+def alert_message(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One "alerts" Socket.IO message for consecutive alert changes (``AlertDelta`` dicts, seq order):
+    ``from``/``to`` are the first and last seq; a page that has applied up to ``from - 1`` applies
+    ``changes`` in order (each alert whole; ``removed`` ids are gone), any other page refetches
+    ``GET /api/v1/alerts``."""
+    return {
+        "from": changes[0]["seq"],
+        "to": changes[-1]["seq"],
+        "changes": [
+            {"seq": d["seq"], "ts": d["ts"], "alerts": d["alerts"], "removed": d["removed"]} for d in changes
+        ],
+    }
+
+
 def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     """One consistent snapshot of what the wall shows, with the seq it is current to."""
     now = datetime.now(tz)
@@ -157,6 +182,7 @@ def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
         "ticker": [json.loads(t) for t in reversed(ticker)],
         "overdue_top": overdue_top(client, now_ms),
         "flow_hour": flow_last_hour(client, tz, now),
+        "alerts": read_alerts(client),
     }
 
 
@@ -177,20 +203,28 @@ class PushBridge:
         self.sio.start_background_task(self._loop)
 
     def _loop(self) -> None:
-        """Tail from the newest entry; survive Redis outages."""
-        last_id = "$"
+        """Tail both streams from their newest entries; survive Redis outages."""
+        last = {c.STREAM_DELTAS: "$", c.STREAM_ALERTS: "$"}
         last_flow = time.monotonic()
         while not self.stop.is_set():
             try:
-                if last_id == "$":
-                    newest = self.r.xrevrange(c.STREAM_DELTAS, count=1)
-                    last_id = newest[0][0] if newest else "0-0"
-                got = self.r.xread({c.STREAM_DELTAS: last_id}, count=1000, block=1000)
+                for stream, eid in last.items():
+                    if eid == "$":
+                        newest = self.r.xrevrange(stream, count=1)
+                        last[stream] = newest[0][0] if newest else "0-0"
+                got = self.r.xread(dict(last), count=1000, block=1000)
                 deltas: list[c.Delta] = []
-                for _stream, entries in got or []:
+                changes: list[dict[str, Any]] = []
+                for stream, entries in got or []:
                     for eid, fields in entries:
-                        last_id = eid
-                        deltas.append(c.Delta.from_fields(fields))
+                        last[stream] = eid
+                        if stream == c.STREAM_ALERTS:
+                            changes.append(json.loads(fields["d"]))
+                        else:
+                            deltas.append(c.Delta.from_fields(fields))
+                for run in _alert_runs(changes):
+                    self.sio.emit(ALERTS_EVENT, alert_message(run))
+                    self.emitted += 1
                 if deltas:
                     for batch in _runs(deltas):
                         msg = merge(batch)
@@ -205,6 +239,17 @@ class PushBridge:
             except redis.RedisError as err:
                 log.warning("push: redis unavailable (%s)", err)
                 self.stop.wait(1.0)
+
+
+def _alert_runs(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Split alert changes into runs of consecutive seq (a page tells a gap from a batch)."""
+    runs: list[list[dict[str, Any]]] = []
+    for d in changes:
+        if runs and d["seq"] == runs[-1][-1]["seq"] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
 
 
 def _runs(deltas: list[c.Delta]) -> list[list[c.Delta]]:

@@ -16,6 +16,7 @@ import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash_socketio import DashSocketIO
 
+from dashboard.alerts.levels import LEVELS
 from dashboard.app import ctx, request_lang
 from dashboard.i18n import Lang, bundle, t
 from dashboard.lifecycle import STAGES
@@ -56,6 +57,21 @@ LEAGUE = "department-league"
 TICKER = "event-ticker"
 CATEGORY_GRAPH = "category-mix"
 TREND_GRAPH = "trend-24h"
+# the warnings (预警): banner, list, sound, map outlines (docs/UI.md)
+ALERTS = "wall-alerts"  # store: {"seq", "alerts": [active alerts, as GET /api/v1/alerts]}
+ALERT_BANNER = "alert-banner"
+ALERT_LIST = "alert-list"
+ALERT_COUNTS = "alert-counts"
+ALERT_COUNT = "alert-count-{}"  # per level key: alert-count-red, ...
+ALERT_ACK = (
+    "alert-ack"  # pattern-matching id type of each ack button: {"type": "alert-ack", "index": <alert id>}
+)
+ALERT_NOTE = "alert-note"
+ALERT_MSG = "alert-msg"
+DUTY_NAME = "duty-name"
+SOUND = "sound-toggle"
+ALERT_CELLS = "alert-cells"  # outlines of the cells with active alerts (hideout only, geometry cached)
+ALERT_COMMUNITIES = "alert-communities"
 GRAPH_CONFIG: Any = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 
 # The figures' dark look, a plain dict (no plotly template lookup, nothing from a CDN); the page's JS
@@ -135,6 +151,16 @@ def _meta(lang: Lang) -> dict[str, Any]:
         "communities": {a.id: a.parent_id for a in geo.communities.values()},
         "subdistricts": {a.id: area_name(a, lang) for a in geo.subdistricts.values()},
         "sub_short": {a.id: area_short(a, lang) for a in geo.subdistricts.values()},
+        "community_names": {a.id: area_name(a, lang) for a in geo.communities.values()},
+        "district_name": t("district", lang),
+        "levels": {
+            lv.key: {
+                "rank": lv.rank,
+                "colour": lv.colour,
+                "name": lv.label_zh if lang == "zh-CN" else lv.name_en,
+            }
+            for lv in LEVELS
+        },
         **catalogue_names(lang),
     }
 
@@ -151,6 +177,68 @@ def _graph(graph_id: str) -> dcc.Graph:
     )
 
 
+ARIA_OFF: Any = {"aria-pressed": "false"}  # the sound starts off; the page's JS sets it from localStorage
+
+
+def _alert_layer(layer_id: str, url: str) -> dl.GeoJSON:
+    """Outlines of the areas with active alerts: the geometry is the cached static file, the alerts
+    come through ``hideout`` ({"alerts": {area id: [level, firing]}, "colours": {level: colour}})."""
+    return dl.GeoJSON(
+        id=layer_id,
+        url=url,
+        style={"variable": "citybrain.map.alertStyle"},
+        hideout={"alerts": {}, "colours": {lv.key: lv.colour for lv in LEVELS}},
+        interactive=False,
+    )
+
+
+def _alert_panel(lang: Lang) -> html.Section:
+    """The active warnings: counters by level, the duty officer's name and note, the list."""
+    counts = html.Div(
+        [
+            html.Span(
+                [html.I(), html.B("0", id=ALERT_COUNT.format(lv.key))],
+                className=f"alert-count level-{lv.key}",
+                title=lv.label_zh if lang == "zh-CN" else lv.name_en,
+            )
+            for lv in reversed(LEVELS)
+        ],
+        id=ALERT_COUNTS,
+        className="alert-counts",
+    )
+    duty = html.Div(
+        [
+            dcc.Input(
+                id=DUTY_NAME,
+                type="text",
+                placeholder=t("duty_name", lang),
+                maxLength=64,
+                persistence=True,
+                persistence_type="local",
+                debounce=False,
+                className="duty-name",
+            ),
+            dcc.Input(
+                id=ALERT_NOTE,
+                type="text",
+                placeholder=t("ack_note", lang),
+                maxLength=500,
+                className="alert-note",
+            ),
+            html.Span(id=ALERT_MSG, className="alert-msg", role="status"),
+        ],
+        className="duty-row",
+    )
+    return html.Section(
+        [
+            html.Div([t("alerts_title", lang), counts], className="panel-title"),
+            duty,
+            html.Div(id=ALERT_LIST, className="alert-list"),
+        ],
+        className=f"panel {ALERT_LIST}-panel",
+    )
+
+
 def layout(lang: str | None = None, **_: Any) -> html.Div:
     """The wall, built at each page load from one snapshot of the read models."""
     c = ctx()
@@ -158,7 +246,8 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     try:
         snap = read_snapshot(c.redis, c.tz)
     except Exception:  # Redis away at page load: show the map, the page resyncs when it can
-        snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}}
+        snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}, "alerts": {"seq": -1, "alerts": []}}
+    alerts = snap.pop("alerts", None) or {"seq": -1, "alerts": []}
     geo = c.geo
     (minx, miny, maxx, maxy) = geo.bounds
     tiles = (
@@ -189,6 +278,8 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 style={"color": "#bfe9ff", "weight": 3.5, "fill": False},
                 interactive=False,
             ),
+            _alert_layer(ALERT_COMMUNITIES, "/geo/communities.geojson"),  # on top: the warnings
+            _alert_layer(ALERT_CELLS, "/geo/cells.geojson"),
         ],
         id=MAP,
         center=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -212,7 +303,21 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             html.Div(
                 [
                     html.Span(t("connecting", lang_), id=CONNECTION, className="conn conn-wait"),
-                    html.A(t("lang_other", lang_), href=lang_href, className="lang", id="lang-switch"),
+                    html.Div(
+                        [
+                            html.Button(
+                                t("sound_enable", lang_),
+                                id=SOUND,
+                                className="sound-toggle",
+                                n_clicks=0,
+                                **ARIA_OFF,
+                            ),
+                            html.A(
+                                t("lang_other", lang_), href=lang_href, className="lang", id="lang-switch"
+                            ),
+                        ],
+                        className="status-row",
+                    ),
                 ],
                 className="status",
             ),
@@ -237,12 +342,14 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     )
     right = html.Aside(
         [
+            _alert_panel(lang_),
             _panel("overdue_title", lang_, html.Div(id=OVERDUE_LIST, className="overdue"), OVERDUE_LIST),
             _panel("trend_title", lang_, html.Div(_graph(TREND_GRAPH), className="graph-box"), TREND_GRAPH),
         ],
         className="wall-col wall-right",
     )
     overlays = [
+        html.Div(id=ALERT_BANNER, className="alert-banner hidden", role="alert"),
         html.Div(
             [html.Div(t("top_cells", lang_), className="panel-title"), html.Ol(id=TOP_CELLS)],
             className="map-overlay top-cells-box",
@@ -277,7 +384,8 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 [left, html.Div([cell_map, *overlays], className="wall-map"), right, ticker],
                 className="wall-body",
             ),
-            DashSocketIO(id=SOCKET, eventNames=["delta", "flow"]),
+            DashSocketIO(id=SOCKET, eventNames=["delta", "flow", "alerts"]),
+            dcc.Store(id=ALERTS, data=alerts),
             dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
             dcc.Store(id=META, data=_meta(lang_)),
             dcc.Interval(id=TICK, interval=1000),
@@ -291,6 +399,9 @@ def register(app: Dash) -> None:
     """Make the wall the page at ``/`` and wire its callbacks."""
     dash.register_page("layouts.wall", path="/", layout=layout, title="禅城区城市大脑 · City Brain")
     register_callbacks(app)
+    from layouts.alert_ui import blueprint
+
+    app.server.register_blueprint(blueprint())
 
 
 def register_callbacks(app: Dash) -> None:
@@ -345,6 +456,33 @@ def register_callbacks(app: Dash) -> None:
         Output(TREND_GRAPH, "figure"),
         Input(LIVE, "data"),
         Input(TICK, "n_intervals"),
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "onAlerts"),
+        Output(ALERTS, "data"),
+        Input(SOCKET, "data-alerts"),
+        Input(SOCKET, "connected"),
+        State(ALERTS, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "alerts"),
+        Output(ALERT_BANNER, "children"),
+        Output(ALERT_BANNER, "className"),
+        Output(ALERT_LIST, "children"),
+        *[Output(ALERT_COUNT.format(lv.key), "children") for lv in LEVELS],
+        Output(ALERT_CELLS, "hideout"),
+        Output(ALERT_COMMUNITIES, "hideout"),
+        Input(ALERTS, "data"),
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "sound"),
+        Output(SOUND, "className"),
+        Output(SOUND, "aria-pressed"),
+        Output(SOUND, "children"),
+        Input(SOUND, "n_clicks"),
         State(META, "data"),
     )
     app.clientside_callback(

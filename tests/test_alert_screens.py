@@ -1,0 +1,253 @@
+"""End to end: the wall's warning screens (run.py without the simulator, a threshold rule on a water
+gauge, a reading posted to the HTTP API, real headless Chromium): the banner in the level's colour,
+flashing until a person acknowledges it in another browser, the list, the map outline, the sound toggle."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from layouts import wall
+from tests.conftest import App, http_get, wait_for
+
+TOKEN = secrets.token_urlsafe(16)
+SENSOR, CELL = "SEN-0007", "SW-0056"  # a water-level gauge of the registry, and its cell
+RULE = "flood-test"
+ALERT_ID = f"{RULE}:{SENSOR}"
+
+CONFIG = f"""\
+ingest:
+  tokens:
+    test: ${{CB_TEST_TOKEN}}
+alerts:
+  rules:
+  - name: {RULE}
+    type: threshold
+    title_zh: 积水超限
+    title_en: Water over the limit
+    metric: water_level
+    per: sensor
+    above: 0.30
+    clear: 0.15
+    for: 0s
+    level: red
+"""
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[App]:
+    """The whole system without the simulator, with one threshold rule that fires at once."""
+    d = Path(tempfile.mkdtemp(prefix="cba-"))  # short: the Redis socket path must stay short
+    os.environ["CB_TEST_TOKEN"] = TOKEN
+    cfg = d / "config.yaml"
+    cfg.write_text(CONFIG)
+    a = App(d, "--no-simulator", "--config", str(cfg)).start()
+    yield a
+    if a.proc is not None and a.proc.poll() is None:
+        a.stop()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def browser2() -> Iterator[Any]:
+    """A second, independent headless Chromium (another screen in the command room)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from tests.conftest import _chrome_options
+
+    driver = webdriver.Chrome(
+        service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=_chrome_options()
+    )
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def post_reading(app: App, value: float) -> None:
+    """POST one water-level reading of the gauge, as a device gateway would."""
+    body = {"readings": [{"sensor_id": SENSOR, "metric": "water_level", "value": value, "unit": "m",
+                          "time": int(time.time() * 1000)}]}  # fmt: skip
+    req = urllib.request.Request(
+        f"{app.url}/api/v1/sensor-readings",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 202, resp.read()
+
+
+def post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST JSON; return (status, parsed answer)."""
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def open_wall(app: App, browser: Any, lang: str = "zh-CN") -> None:
+    """Load the wall and wait until it is live."""
+    browser.get(f"{app.url}/?lang={lang}")
+    wait_for(
+        lambda: "conn-ok" in (browser.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
+        30,
+        what="Socket.IO connected",
+    )
+
+
+def banner_class(browser: Any) -> str:
+    """The banner's classes."""
+    return browser.find_element(By.ID, wall.ALERT_BANNER).get_attribute("class") or ""
+
+
+def firing(app: App) -> dict[str, Any] | None:
+    """The test alert from GET /api/v1/alerts, when active."""
+    _, body = http_get(f"{app.url}/api/v1/alerts")
+    return next((a for a in body["alerts"] if a["id"] == ALERT_ID), None)
+
+
+def test_banner_flashes_until_acknowledged_on_another_screen(app: App, browser: Any, browser2: Any) -> None:
+    open_wall(app, browser)
+    open_wall(app, browser2, "en")
+    assert "hidden" in banner_class(browser)
+
+    post_reading(app, 0.42)
+    wait_for(lambda: firing(app), 20, what="the alert firing in the API")
+
+    # pushed to both open screens: the banner in the level's colour, flashing; the list; the counter
+    for b in (browser, browser2):
+        cls = wait_for(
+            lambda b=b: (k := banner_class(b)) and "flashing" in k and k, 20, what="flashing banner"
+        )
+        assert "level-red" in cls and "hidden" not in cls
+        # the page's CSS animates it
+        anim = b.execute_script(
+            "return getComputedStyle(document.getElementById(arguments[0])).animationName", wall.ALERT_BANNER
+        )
+        assert anim == "alert-flash"
+        wait_for(lambda b=b: b.find_element(By.ID, "alert-count-red").text == "1", 10, what="red count 1")
+        row = b.find_element(By.CSS_SELECTOR, f"#{wall.ALERT_LIST} .alert-row[data-alert='{ALERT_ID}']")
+        assert "status-firing" in (row.get_attribute("class") or "")
+        # the gauge's cell is outlined on the map, pulsing
+        wait_for(
+            lambda b=b: b.find_elements(By.CSS_SELECTOR, f"path.alert-area-{CELL}.level-red.alert-pulse"),
+            10,
+            what="the cell outlined",
+        )
+    text = browser.find_element(By.ID, wall.ALERT_BANNER).text
+    assert "红色预警" in text and "积水超限" in text and CELL in text
+    assert "Water over the limit" in browser2.find_element(By.ID, wall.ALERT_BANNER).text
+
+    # acknowledging without a name is refused in the page; with a name it goes through
+    btn = f"#{wall.ALERT_LIST} button.alert-ack-btn[data-alert='{ALERT_ID}']"
+    browser2.find_element(By.CSS_SELECTOR, btn).click()
+    wait_for(lambda: browser2.find_element(By.ID, wall.ALERT_MSG).text, 10, what="ask for a name")
+    assert firing(app)["status"] == "firing"
+    browser2.find_element(By.ID, wall.DUTY_NAME).send_keys("王值班")
+    browser2.find_element(By.ID, wall.ALERT_NOTE).send_keys("已派人核查")
+    browser2.find_element(By.CSS_SELECTOR, btn).click()
+
+    # the change reaches the other screen: no more flashing, the row says who took it
+    cls = wait_for(lambda: (k := banner_class(browser)) and "flashing" not in k and k, 10, what="flash stops")
+    assert "level-red" in cls
+    row = wait_for(
+        lambda: browser.find_element(
+            By.CSS_SELECTOR, f"#{wall.ALERT_LIST} .alert-row[data-alert='{ALERT_ID}']"
+        ),
+        10,
+    )
+    wait_for(lambda: "status-acknowledged" in (row.get_attribute("class") or ""), 10, what="acknowledged row")
+    assert "王值班" in row.text
+    assert not browser.find_elements(By.CSS_SELECTOR, btn)
+    wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, f"path.alert-area-{CELL}.level-red:not(.alert-pulse)"),
+        10,
+        what="the outline stops pulsing",
+    )
+    alert = firing(app)
+    assert (
+        alert["status"] == "acknowledged"
+        and alert["acked_by"] == "王值班"
+        and alert["ack_note"] == "已派人核查"
+    )
+
+    # the name is remembered in this browser
+    browser2.refresh()
+    open_wall(app, browser2, "en")
+    wait_for(
+        lambda: browser2.find_element(By.ID, wall.DUTY_NAME).get_attribute("value") == "王值班",
+        10,
+        what="the remembered name",
+    )
+    # a page loaded now gets the alert from the snapshot, not flashing
+    cls = wait_for(
+        lambda: (k := banner_class(browser2)) and "level-red" in k and k, 10, what="banner on load"
+    )
+    assert "flashing" not in cls
+
+
+def test_ui_ack_endpoint_refuses_bad_requests(app: App) -> None:
+    url = f"{app.url}/ui/alerts/nope:1/ack"
+    assert post_json(url, {"actor": "王值班"})[0] == 404
+    assert post_json(url, {"actor": ""})[0] == 422
+    assert post_json(url, {"actor": "x", "extra": 1})[0] == 400
+    assert post_json(url, {"actor": "x"}, {"Origin": "http://evil.example"})[0] == 403
+
+
+def test_sound_toggle_is_off_by_default_and_remembered(app: App, browser: Any) -> None:
+    open_wall(app, browser)
+    el = browser.find_element(By.ID, wall.SOUND)
+    wait_for(lambda: el.text == "启用声音", 10, what="the label")
+    assert (
+        el.get_attribute("aria-pressed") == "false" and "on" not in (el.get_attribute("class") or "").split()
+    )
+    assert browser.execute_script("return window.citybrain.soundOn") is False
+    el.click()
+    wait_for(lambda: el.get_attribute("aria-pressed") == "true", 10, what="sound on")
+    assert "on" in (el.get_attribute("class") or "").split()
+    assert browser.execute_script("return localStorage.getItem('citybrain.sound')") == "on"
+    browser.refresh()
+    open_wall(app, browser)
+    el = browser.find_element(By.ID, wall.SOUND)
+    wait_for(lambda: el.get_attribute("aria-pressed") == "true", 10, what="remembered on")
+    el.click()
+    wait_for(lambda: el.get_attribute("aria-pressed") == "false", 10, what="sound off")
+    assert browser.execute_script("return localStorage.getItem('citybrain.sound')") == "off"
+
+
+def test_push_splits_alert_changes_into_consecutive_runs() -> None:
+    from dashboard.push import _alert_runs, alert_message
+
+    ch = [{"seq": s, "ts": s, "alerts": [], "removed": [], "transitions": []} for s in (3, 4, 6)]
+    runs = _alert_runs(ch)
+    assert [[d["seq"] for d in run] for run in runs] == [[3, 4], [6]]
+    msg = alert_message(runs[0])
+    assert (msg["from"], msg["to"]) == (3, 4) and [d["seq"] for d in msg["changes"]] == [3, 4]
+    assert "transitions" not in msg["changes"][0]
+
+
+def test_snapshot_carries_the_active_alerts(app: App) -> None:
+    status, snap = http_get(f"{app.url}/api/v1/snapshot")
+    _, api = http_get(f"{app.url}/api/v1/alerts")
+    assert status == 200 and snap["alerts"]["seq"] == api["seq"]
+    assert [a["id"] for a in snap["alerts"]["alerts"]] == [a["id"] for a in api["alerts"]]
