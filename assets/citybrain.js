@@ -467,6 +467,10 @@
   function alertState(a, meta) {
     var S = meta.strings;
     if (a.status === "acknowledged" && a.acked_by) { return S.alert_acked_by.replace("{who}", a.acked_by); }
+    if (a.status === "silenced" && a.silenced_until) {
+      var hm = formatter("alertHM" + meta.tz, meta.lang, { timeZone: meta.tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      return S.alert_silenced_by.replace("{t}", hm.format(new Date(a.silenced_until))).replace("{who}", a.silenced_by || "");
+    }
     return S["alert_" + a.status] || a.status;
   }
 
@@ -501,6 +505,17 @@
       if (a.status === "firing") {
         kids.push(h("Button", { className: "alert-ack-btn", id: { type: "alert-ack", index: a.id }, "data-alert": a.id },
           S.alert_ack));
+      }
+      if (a.status === "firing" || a.status === "acknowledged") {  // silence: duration, required reason
+        kids.push(h("Span", { className: "alert-silence", "data-alert": a.id }, [
+          h("Select", { className: "alert-silence-dur", "data-alert": a.id }, [30, 60, 120, 240].map(function (m) {
+            return h("Option", { value: String(m) }, S["silence_" + m]);
+          })),
+          { type: "Input", namespace: "dash_core_components", props: { className: "alert-silence-reason", type: "text",
+            maxLength: 500, placeholder: S.alert_silence_reason, debounce: true } },
+          h("Button", { className: "alert-silence-btn", id: { type: "alert-silence", index: a.id }, "data-alert": a.id },
+            S.alert_silence),
+        ]));
       }
       return h("Div", { className: "alert-row level-" + a.level + " status-" + a.status, "data-alert": a.id,
         "data-status": a.status }, kids);
@@ -578,6 +593,29 @@
     }).catch(function (err) {
       btn.disabled = false;
       alertMsg(S.alert_ack_failed.replace("{e}", err.message));
+    });
+  });
+
+  // ---- silence: a delegated click on a silence button posts {actor, minutes, reason} to the same origin
+  document.addEventListener("click", function (e) {
+    var btn = e.target && e.target.closest ? e.target.closest(".alert-silence-btn") : null;
+    if (!btn || !alertMeta) { return; }
+    var S = alertMeta.strings, box = btn.closest(".alert-silence"), id = btn.getAttribute("data-alert");
+    var nameEl = document.getElementById("duty-name"), name = ((nameEl && nameEl.value) || "").trim();
+    var durEl = box && box.querySelector(".alert-silence-dur"), reasonEl = box && box.querySelector("input.alert-silence-reason, .alert-silence-reason input");
+    var reason = ((reasonEl && reasonEl.value) || "").trim();
+    if (!name) { if (nameEl) { nameEl.classList.add("need"); nameEl.focus(); } alertMsg(S.alert_need_name); return; }
+    if (nameEl) { nameEl.classList.remove("need"); }
+    if (!reason) { if (reasonEl) { reasonEl.classList.add("need"); reasonEl.focus(); } alertMsg(S.alert_need_reason); return; }
+    btn.disabled = true;
+    fetch("/ui/alerts/" + encodeURIComponent(id) + "/silence", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ actor: name, minutes: parseInt((durEl && durEl.value) || "30", 10), reason: reason }),
+    }).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) { throw new Error(b.error || "HTTP " + r.status); } });
+    }).then(function () { alertMsg(""); }).catch(function (err) {
+      btn.disabled = false;
+      alertMsg(S.alert_silence_failed.replace("{e}", err.message));
     });
   });
 

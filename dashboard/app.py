@@ -102,10 +102,11 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
     )
 
-    from layouts import case, wall  # imported here: layouts use ctx()
+    from layouts import alerts_page, case, wall  # imported here: layouts use ctx()
 
     wall.register(app)  # "/"
     case.register(app)  # "/case/<case_id>"
+    alerts_page.register(app)  # "/alerts"
     app.layout = dash.page_container
 
     geo_files = {

@@ -1,4 +1,4 @@
-"""Same-origin endpoints of the screens: a duty officer acknowledges a warning from the wall.
+"""Same-origin endpoints of the screens: a duty officer acknowledges or silences a warning.
 
 ``POST /api/v1/alerts/<id>/ack`` needs a bearer token, and a page is no token holder. The screens post
 here instead: ``POST /ui/alerts/<id>/ack`` with ``{"actor": "王值班", "note": "..."}`` (JSON only, so a
@@ -6,6 +6,9 @@ cross-site form cannot post it; a request whose ``Origin`` is another host is re
 login yet: the actor is the name typed into the wall's ``duty-name`` field, taken at its word. The
 change goes through ``dashboard.alerts.store.acknowledge`` (state, history, output stream in one
 MULTI/EXEC) and reaches every open screen through the pushed "alerts" event.
+
+``POST /ui/alerts/<id>/silence`` with ``{"actor", "minutes", "reason"}`` (minutes one of 30, 60, 120,
+240; a reason is required) mutes an alert the same way through ``dashboard.alerts.store.silence``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dashboard.app import ctx
 
 MAX_ACTOR = 64
 MAX_NOTE = 500
+SILENCE_MINUTES = (30, 60, 120, 240)  # the durations the wall offers
 
 
 def _error(status: int, field: str, message: str) -> Response:
@@ -64,6 +68,39 @@ def blueprint() -> Blueprint:
                 actor.strip(),
                 note.strip(),
                 int(time.time() * 1000),
+                c.cfg.alerts.history_maxlen,
+            )
+        except AlertError as err:
+            return _error(err.status, err.field, str(err))
+        return Response(json.dumps({"alert": st.public()}, ensure_ascii=False), mimetype="application/json")
+
+    @bp.post("/ui/alerts/<instance_id>/silence")
+    def silence(instance_id: str) -> Response:
+        """Silence an alert: ``{"actor", "minutes": 30|60|120|240, "reason"}`` (the reason is required)."""
+        if not _same_origin():
+            return _error(403, "origin", "only the screens of this server may post here")
+        if not request.is_json:
+            return _error(415, "body", "send JSON (Content-Type: application/json)")
+        body: Any = request.get_json(silent=True)
+        if not isinstance(body, dict) or set(body) - {"actor", "minutes", "reason"}:
+            return _error(400, "body", "a JSON object with actor, minutes and reason")
+        actor, reason, minutes = body.get("actor"), body.get("reason"), body.get("minutes")
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
+            return _error(422, "actor", f"your name, 1-{MAX_ACTOR} characters")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_NOTE:
+            return _error(422, "reason", f"why it is silenced, 1-{MAX_NOTE} characters")
+        if isinstance(minutes, bool) or minutes not in SILENCE_MINUTES:
+            return _error(422, "minutes", f"one of {', '.join(map(str, SILENCE_MINUTES))}")
+        c = ctx()
+        now = int(time.time() * 1000)
+        try:
+            st = store.silence(
+                c.redis,
+                instance_id,
+                actor.strip(),
+                now + int(minutes) * 60_000,
+                reason.strip(),
+                now,
                 c.cfg.alerts.history_maxlen,
             )
         except AlertError as err:

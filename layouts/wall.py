@@ -233,6 +233,7 @@ def _alert_panel(lang: Lang) -> html.Section:
         [
             html.Div([t("alerts_title", lang), counts], className="panel-title"),
             duty,
+            html.A(t("alerts_history", lang), href=f"/alerts?lang={lang}", id="alerts-history-link"),
             html.Div(id=ALERT_LIST, className="alert-list"),
         ],
         className=f"panel {ALERT_LIST}-panel",
