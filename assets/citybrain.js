@@ -230,6 +230,7 @@
 
   function flowPanel(live, meta) {
     var S = meta.strings, lang = meta.lang, open = live.open || {}, flow = live.flow_hour || {};
+    var med = live.stage_median || {};
     var day = live.day || {};
     var stages = meta.stages.map(function (st) {
       var n = open["district:all:" + st] || 0;
@@ -237,6 +238,8 @@
         h("Div", { className: "flow-name" }, S["stage_" + st]),
         h("Div", { className: "flow-open", id: "flow-open-" + st }, fmt(n, lang)),
         h("Div", { className: "flow-in", id: "flow-in-" + st, title: S.flow_hour }, "+" + fmt(flow[st] || 0, lang)),
+        h("Div", { className: "flow-median", id: "flow-median-" + st, title: S.flow_median },
+          med[st] === undefined ? "–" : "~" + duration(med[st] * 60000, S, lang)),
       ]);
     });
     var loop = [h("Span", { className: "flow-today" }, S.flow_today)].concat(
@@ -629,7 +632,9 @@
         if (!cur || cur.meta !== meta) { cur = { meta: meta, live: live, hideout: hideout }; }  // a new page
         var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
         if (trig.indexOf("wall-socket.data-flow") >= 0 && flow) {
-          cur.live = Object.assign({}, cur.live, { flow_hour: flow.flow_hour || {} });
+          cur.live = Object.assign({}, cur.live, {
+            flow_hour: flow.flow_hour || {}, stage_median: flow.stage_median || cur.live.stage_median || {},
+          });
           scheduleFlush();
           return [NOUP, NOUP];
         }

@@ -102,7 +102,6 @@ CaseStep: TypeAlias = Literal[
     "reopened",
     "escalated",
 ]
-CLOSING_STEPS = frozenset({"closed", "cancelled"})
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 Ident = Annotated[str, Field(pattern=_ID, description="1-64 chars: letters, digits, . _ : -")]

@@ -79,6 +79,7 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     # --- wall panels ------------------------------------------------------------------------------
     "flow_title": {"zh-CN": "闭环流转 · 各环节在办", "en": "The closed loop: open cases by stage"},
     "flow_hour": {"zh-CN": "近1小时流入", "en": "entered in the last hour"},
+    "flow_median": {"zh-CN": "今日本环节用时中位数", "en": "median time in this stage today"},
     "flow_key_open": {"zh-CN": "■ 在办", "en": "■ open now"},
     "flow_key_in": {"zh-CN": "+ 近1小时流入", "en": "+ entered in the last hour"},
     "flow_today": {"zh-CN": "今日", "en": "Today:"},

@@ -146,6 +146,26 @@ def alert_message(changes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def stage_medians(day: dict[str, Any]) -> dict[str, float]:
+    """Median minutes per stage from a day hash's duration histograms (``dur:<stage>:<bucket>``)."""
+    hist: dict[str, dict[int, int]] = {}
+    for fld, n in day.items():
+        if fld.startswith("dur:"):
+            _, stage, bucket = fld.split(":")
+            hist.setdefault(stage, {})[int(bucket)] = int(n)
+    out = {stage: rm.median_minutes(h) for stage, h in hist.items()}
+    return {k: round(v, 1) for k, v in out.items() if v is not None}
+
+
+def flow_message(client: Any, tz: ZoneInfo) -> dict[str, Any]:
+    """The periodic "flow" message: stage entries in the last hour and today's median stage times."""
+    today = datetime.now(tz).strftime("%Y%m%d")
+    return {
+        "flow_hour": flow_last_hour(client, tz),
+        "stage_median": stage_medians(client.hgetall(rm.day_key(today))),
+    }
+
+
 def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     """One consistent snapshot of what the wall shows, with the seq it is current to."""
     now = datetime.now(tz)
@@ -182,6 +202,7 @@ def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
         "ticker": [json.loads(t) for t in reversed(ticker)],
         "overdue_top": overdue_top(client, now_ms),
         "flow_hour": flow_last_hour(client, tz, now),
+        "stage_median": stage_medians(day),
         "alerts": read_alerts(client),
     }
 
@@ -235,7 +256,7 @@ class PushBridge:
                     self.stop.wait(self.interval)  # batch what arrives meanwhile into the next emit
                 if time.monotonic() - last_flow >= FLOW_EVERY_S:
                     last_flow = time.monotonic()
-                    self.sio.emit(FLOW_EVENT, {"flow_hour": flow_last_hour(self.r, self.tz)})
+                    self.sio.emit(FLOW_EVENT, flow_message(self.r, self.tz))
             except redis.RedisError as err:
                 log.warning("push: redis unavailable (%s)", err)
                 self.stop.wait(1.0)

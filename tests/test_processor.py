@@ -298,3 +298,13 @@ def test_trim_forgets_old_closed_cases_and_keeps_open_ones(r: redis.Redis) -> No
     assert r.hexists(c.CASE_INDEX, "OLD") is False and r.zscore(c.CASES_BY_TIME, "OLD") is None
     assert r.hexists(c.CASE_INDEX, "OPEN") and r.hexists(c.CASE_INDEX, "NEW2")
     assert p.trim() == 0
+
+
+def test_median_stage_time_from_the_duration_histograms() -> None:
+    from dashboard.push import stage_medians
+
+    assert rm.median_minutes({}) is None
+    # 3 stages of ~1 min (bucket 1: 1..1.41 min) and 2 of ~30 min: the median is in the 1-minute bucket
+    day = {"dur:handle:1": "3", f"dur:handle:{rm.duration_bucket(30 * 60_000)}": "2", "reported": "9"}
+    med = stage_medians(day)
+    assert set(med) == {"handle"} and 1.0 <= med["handle"] <= 1.5

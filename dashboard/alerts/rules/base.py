@@ -12,12 +12,13 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from dashboard.alerts.inputs import Areas, Inputs
 from dashboard.alerts.levels import LevelKey, rank
 from dashboard.alerts.model import Observation, Policy
 from dashboard.config import RuleConfig
+from dashboard.registry import METRIC_BY_NAME, METRICS
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -38,7 +39,15 @@ def parse_duration(v: Any) -> float:
     raise ValueError(f"want a duration such as 90s, 5m, 2h or a number of seconds, got {v!r}")
 
 
+def known_metric(v: str) -> str:
+    """A metric the sensor registry knows (``water_level``, ``gas``...), or a ValueError naming them."""
+    if v not in METRIC_BY_NAME:
+        raise ValueError(f"unknown metric {v!r} (known: {', '.join(m.metric for m in METRICS)})")
+    return v
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Metric = Annotated[str, AfterValidator(known_metric)]
 Bound: TypeAlias = float | Literal["warn", "alarm"]  # a number, or each sensor's registry threshold
 Per: TypeAlias = Literal["cell", "community", "subdistrict", "district"]
 

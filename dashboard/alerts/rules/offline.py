@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import FieldError, Per, Rule
+from dashboard.alerts.rules.base import FieldError, Metric, Per, Rule
 from dashboard.config import register_rule_config
-from dashboard.registry import METRIC_BY_NAME, METRICS
 
 
 @register_rule_config
@@ -35,16 +34,7 @@ class OfflineRule(Rule):
         ["offline", "fault"], min_length=1, description="Camera statuses that count as down."
     )
     silent_after: float = Field(3.0, gt=0, description="Sensors: silent this many intervals = down.")
-    metrics: list[str] = Field(default_factory=list, description="Sensors: only these metrics.")
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, v: list[str]) -> list[str]:
-        """Every metric must be one the registry knows."""
-        for m in v:
-            if m not in METRIC_BY_NAME:
-                raise ValueError(f"unknown metric {m!r} (known: {', '.join(x.metric for x in METRICS)})")
-        return v
+    metrics: list[Metric] = Field(default_factory=list, description="Sensors: only these metrics.")
 
     @model_validator(mode="after")
     def _check(self) -> OfflineRule:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import Duration, FieldError, Rule
+from dashboard.alerts.rules.base import Duration, FieldError, Metric, Rule
 from dashboard.config import register_rule_config
-from dashboard.registry import METRIC_BY_NAME, METRICS
 
 
 @register_rule_config
@@ -38,16 +37,7 @@ class StaleRule(Rule):
         "sensor", description="Sensors: one alert per sensor, or per area of this level."
     )
     min_count: int = Field(1, ge=1, description="Per area: fire at this many silent sensors.")
-    metrics: list[str] = Field(default_factory=list, description="Sensors: only these metrics.")
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, v: list[str]) -> list[str]:
-        """Every metric must be one the registry knows."""
-        for m in v:
-            if m not in METRIC_BY_NAME:
-                raise ValueError(f"unknown metric {m!r} (known: {', '.join(x.metric for x in METRICS)})")
-        return v
+    metrics: list[Metric] = Field(default_factory=list, description="Sensors: only these metrics.")
 
     @model_validator(mode="after")
     def _check(self) -> StaleRule:

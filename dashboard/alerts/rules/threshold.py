@@ -14,14 +14,14 @@ import statistics
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs, SensorInfo
 from dashboard.alerts.levels import LevelKey, rank
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import Bound, FieldError, Rule
+from dashboard.alerts.rules.base import Bound, FieldError, Metric, Rule
 from dashboard.config import register_rule_config
-from dashboard.registry import METRIC_BY_NAME, METRICS
+from dashboard.registry import METRIC_BY_NAME
 
 _COND_ORDER: dict[Cond, int] = {"nodata": 0, "ok": 1, "hold": 2, "alerting": 3}
 _AGG: dict[str, Callable[[list[float]], float]] = {
@@ -37,7 +37,7 @@ class ThresholdRule(Rule):
     """A sensor metric past a value for ``for``; resolved past ``clear`` for ``clear_for``."""
 
     type: Literal["threshold"] = "threshold"
-    metric: str = Field(description="The metric, as in the registry (water_level, gas, temperature...).")
+    metric: Metric = Field(description="The metric, as in the registry (water_level, gas, temperature...).")
     above: Bound | None = Field(None, description="Fire at or above this (a number, warn or alarm).")
     below: Bound | None = Field(None, description="Fire at or below this (instead of above).")
     clear: Bound | None = Field(
@@ -53,14 +53,6 @@ class ThresholdRule(Rule):
     stale_after: float = Field(
         3.0, gt=0, description="A reading older than this many reporting intervals is no data."
     )
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str) -> str:
-        """The metric must be one the registry knows."""
-        if v not in METRIC_BY_NAME:
-            raise ValueError(f"unknown metric {v!r} (known: {', '.join(m.metric for m in METRICS)})")
-        return v
 
     @model_validator(mode="after")
     def _check(self) -> ThresholdRule:
