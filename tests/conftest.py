@@ -59,6 +59,25 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, Any]:
         return status, body
 
 
+def http_post(
+    url: str, body: Any, token: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """POST JSON (with a bearer token if given); return (status, parsed JSON or text)."""
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    if token is not None:
+        hdrs["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=hdrs, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw, status = resp.read().decode(), resp.status
+    except urllib.error.HTTPError as err:
+        raw, status = err.read().decode(), err.code
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw
+
+
 def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout

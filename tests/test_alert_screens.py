@@ -4,14 +4,11 @@ flashing until a person acknowledges it in another browser, the list, the map ou
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import wall
-from tests.conftest import App, http_get, wait_for
+from tests.conftest import App, http_get, http_post, wait_for
 
 TOKEN = secrets.token_urlsafe(16)
 SENSOR, CELL = "SEN-0007", "SW-0056"  # a water-level gauge of the registry, and its cell
@@ -80,29 +77,13 @@ def post_reading(app: App, value: float) -> None:
     """POST one water-level reading of the gauge, as a device gateway would."""
     body = {"readings": [{"sensor_id": SENSOR, "metric": "water_level", "value": value, "unit": "m",
                           "time": int(time.time() * 1000)}]}  # fmt: skip
-    req = urllib.request.Request(
-        f"{app.url}/api/v1/sensor-readings",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        assert resp.status == 202, resp.read()
+    status, answer = http_post(f"{app.url}/api/v1/sensor-readings", body, TOKEN)
+    assert status == 202, answer
 
 
 def post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """POST JSON; return (status, parsed answer)."""
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **(headers or {})},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    """POST JSON without a token (as the page does); return (status, parsed answer)."""
+    return http_post(url, body, headers=headers)
 
 
 def open_wall(app: App, browser: Any, lang: str = "zh-CN") -> None:

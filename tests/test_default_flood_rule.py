@@ -4,13 +4,11 @@ level, posted through the sensor API, shows the orange banner and the pulsing ce
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from selenium.webdriver.common.by import By
 from dashboard.geo import load_default_geography
 from dashboard.registry import default_registry
 from layouts import wall
-from tests.conftest import App, http_get, wait_for
+from tests.conftest import App, http_get, http_post, wait_for
 
 TOKEN = secrets.token_urlsafe(16)
 
@@ -58,14 +56,7 @@ def test_flood_reading_raises_the_default_flood_warning(app: App, browser: Any) 
     )
     body = {"readings": [{"sensor_id": sensor, "metric": "water_level", "value": 0.55, "unit": "m",
                           "time": int(time.time() * 1000)}]}  # fmt: skip
-    req = urllib.request.Request(
-        f"{app.url}/api/v1/sensor-readings",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        assert resp.status == 202
+    assert http_post(f"{app.url}/api/v1/sensor-readings", body, TOKEN)[0] == 202
 
     alert = wait_for(
         lambda: next((a for a in http_get(f"{app.url}/api/v1/alerts")[1]["alerts"]

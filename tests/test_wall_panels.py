@@ -4,12 +4,10 @@ list and the departments' league."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from layouts import wall
-from tests.conftest import App, wait_for
+from tests.conftest import App, http_post, wait_for
 
 H_MS = 3_600_000
 TOKEN = secrets.token_urlsafe(16)
@@ -46,14 +44,8 @@ def write(app: App, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
     body: dict[str, Any] = {"event_id": f"{case}-{k}", "case_id": case, "seq": k, "time": ts, "step": step,
                             "event_type": "CM-0101", "cell_id": "ZM-0001"}  # fmt: skip
     body.update(kw)
-    req = urllib.request.Request(
-        f"{app.url}/api/v1/case-events",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        assert resp.status == 202, resp.read()
+    status, answer = http_post(f"{app.url}/api/v1/case-events", body, TOKEN)
+    assert status == 202, answer
 
 
 def open_wall(app: App, browser: Any, lang: str = "zh-CN") -> None:
