@@ -24,8 +24,10 @@
         var h = context.hideout || {};
         var n = (h.counts && h.counts[feature.properties.id]) || 0;
         window.citybrain.map._counts = h.counts;
+        // hideout.mode "health" / "alerts" (the map-colour-switch, assets/area.js): another fill
+        var alt = h.mode && h.mode !== "open" && window.citybrainArea ? window.citybrainArea.modeFill(feature.properties, h) : null;
         return {
-          fillColor: colorFor(n, h), fillOpacity: 0.82, color: "#0b1d26", weight: 0.6, opacity: 0.9,
+          fillColor: alt || colorFor(n, h), fillOpacity: 0.82, color: "#0b1d26", weight: 0.6, opacity: 0.9,
           className: "cell cell-" + feature.properties.id,
         };
       },
@@ -141,9 +143,14 @@
   var cur = null;  // {meta, live, hideout}
   var lastFlush = 0, flushTimer = null;
 
+  // The wall's ids are in the document (the user may have gone on to another page of the app, whose
+  // socket's events also reach the tap): nothing is applied or written to a page that is not there.
+  function onWall() { return !!document.getElementById("wall-map"); }
+
   function flush() {
     flushTimer = null;
     lastFlush = Date.now();
+    if (!onWall()) { return; }
     window.dash_clientside.set_props("wall-cells", { hideout: cur.hideout });
     window.dash_clientside.set_props("wall-live", { data: cur.live });
   }
@@ -152,21 +159,126 @@
     if (!flushTimer) { flushTimer = setTimeout(flush, Math.max(0, FLUSH_MS - (Date.now() - lastFlush))); }
   }
 
+  // Merge keys into the cells layer's hideout (the map colouring of assets/area.js): through the page's
+  // state when it has one, else on top of the store's hideout.
+  window.citybrain.setWallHideout = function (extra, storeHideout) {
+    if (cur) { cur.hideout = Object.assign({}, cur.hideout, extra); scheduleFlush(); return; }
+    window.dash_clientside.set_props("wall-cells", { hideout: Object.assign({}, storeHideout, extra) });
+  };
+  window.citybrain.wallHideout = function () { return cur ? cur.hideout : null; };
+
   var resyncing = false;
   var held = [];  // deltas that arrive while a snapshot is on its way: applied on top of it
+  var retryTimer = null;  // one pending retry of a failed snapshot at most
+  var SNAP_TIMEOUT_MS = 10000;
+  var SNAP_GRACE_MS = 2000;  // a lower seq written this long after the page's snapshot: Redis was reset
+
+  // ---- freshness: when the page last heard from the server, and up to when each kind's data is known
+  var fresh = { data: {}, heard: Date.now(), snapTs: 0, init: false };  // snapTs: server time of the snapshot
+
+  function heard() { fresh.heard = Date.now(); }
+  function dataAt(kind, ts) {
+    var t = Math.min(ts || 0, Date.now());  // a server clock ahead of this one: not "in the future"
+    if (t > (fresh.data[kind] || 0)) { fresh.data[kind] = t; }
+  }
+
+  // The record kinds a delta brings news of: case read models, camera or reading counters.
+  function deltaKinds(delta, keys) {
+    var out = [], inc = delta.inc || {};
+    if (delta.ticker && delta.ticker.length) { out.push("case_event"); }
+    Object.keys(inc).forEach(function (k) {
+      if (k === keys.counters) {
+        Object.keys(inc[k]).forEach(function (f) {
+          out.push(f.indexOf("camera") === 0 ? "camera_status" : (f.indexOf("readings") === 0 ? "sensor_reading" : "case_event"));
+        });
+      } else if (k === keys.cells || k === keys.open || k === keys.overdue_n || k.indexOf(keys.day) === 0 ||
+                 k.indexOf(keys.hour) === 0) {
+        out.push("case_event");
+      }
+    });
+    return out;
+  }
+
+  // One "delta" message, in arrival order: apply it, or hold it / resync on a gap, a restart, a reset.
+  function onDelta(delta) {
+    if (!cur || !delta || !onWall()) { return; }  // before the page's state exists: the next delta shows the gap
+    var meta = cur.meta;
+    heard();
+    if (dropping > 0) {  // the test hook: this delta is "lost"
+      dropping -= 1;
+      window.citybrain.dropped = (window.citybrain.dropped || 0) + 1;
+      return;
+    }
+    if (window.citybrain.devices) { window.citybrain.devices.apply(delta); }  // the map's devices: assets/devices.js
+    if (resyncing) { held.push(delta); return; }  // goes on top of the coming snapshot
+    if (foreign(delta)) { resync("restart"); held.push(delta); return; }  // a new server or Redis
+    var seq = cur.live ? cur.live.seq : -1;
+    if (delta.to <= seq) {  // already in the snapshot, or (written after it) a seq going backwards: a reset
+      if (delta.to < seq && delta.ts > fresh.snapTs + SNAP_GRACE_MS) { resync("backwards"); }
+      return;
+    }
+    if (seq < 0 || delta.from > seq + 1) {  // a gap: some delta never reached this page
+      resync("gap");
+      held.push(delta);
+      return;
+    }
+    if (newDay(cur.live, meta)) { return; }  // a new local day: counters restart from a snapshot
+    var counts = Object.assign({}, cur.hideout.counts);
+    addInto(counts, (delta.inc || {})[meta.keys.cells]);
+    cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: delta.to });
+    cur.live = applyDelta(delta, cur.live, meta);
+    deltaKinds(delta, meta.keys).forEach(function (k) { dataAt(k, delta.ts); });
+    window.citybrain.applied = (window.citybrain.applied || 0) + 1;
+    window.citybrain.lastDelta = delta;
+    scheduleFlush();
+  }
+
+  // Deltas come straight from the socket (assets/sockettap.js), every one in order: a Dash prop keeps
+  // only the latest of the events that arrive between two renders, which would show as gaps.
+  var tapped = false;
+  function tapDeltas() {
+    var tap = window.citybrain.tap;
+    if (tapped || !tap) { return; }
+    tapped = true;
+    tap.on("delta", onDelta);
+  }
+
+  // A new page: its state is the snapshot it was built from.
+  function newPage(meta, live, hideout) {
+    cur = { meta: meta, live: live, hideout: hideout };
+    fresh.snapTs = (live && live.ts) || 0;
+    tapDeltas();
+  }
+
+  // A message from another web process (a restart) or another Redis run: the page's state is suspect.
+  function foreign(msg) {
+    var live = cur && cur.live;
+    return !!(msg && msg.boot && live && live.boot && (msg.boot !== live.boot || msg.epoch !== live.epoch));
+  }
 
   // Fetch a fresh snapshot and replace the page's state with it (after a gap, a reconnect, a new day).
-  function resync() {
-    if (resyncing || !cur) { return; }
+  function resync(why) {
+    if (resyncing || !cur || !onWall()) { return; }
+    var whyCount = window.citybrain.resyncWhy = window.citybrain.resyncWhy || {};  // diagnostics: why, how often
+    whyCount[why || "other"] = (whyCount[why || "other"] || 0) + 1;
     resyncing = true;
     held = [];
+    if (window.citybrain.devices) { window.citybrain.devices.resync(); }  // device statuses: assets/devices.js
     var again = false;
-    fetch("/api/v1/snapshot", { cache: "no-store" })
+    // a server that accepts and never answers must not hold the page in "resyncing" (held[] growing)
+    var abort = window.AbortController ? new AbortController() : null;
+    var timeout = abort ? setTimeout(function () { abort.abort(); }, SNAP_TIMEOUT_MS) : null;
+    fetch("/api/v1/snapshot", { cache: "no-store", signal: abort ? abort.signal : undefined })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (snap) {
         var meta = cur.meta, counts = snap.cells, live = Object.assign({}, snap);
         delete live.cells;
         delete live.alerts;  // the alerts have their own store, kept by the "alerts" event
+        delete live.feeds;  // the feeds' freshness has its own store too
+        heard();
+        fresh.snapTs = snap.ts;
+        ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, snap.ts); });
+        window.dash_clientside.set_props("wall-feeds", { data: { ts: snap.ts, kinds: snap.feeds || {} } });
         held.sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
           if (again || d.to <= live.seq) { return; }
           if (d.from > live.seq + 1) { again = true; return; }  // still a hole: another snapshot
@@ -179,18 +291,66 @@
         flush();
         window.citybrain.resyncs = (window.citybrain.resyncs || 0) + 1;
       })
-      .catch(function () { /* the next delta or reconnect tries again */ })
+      .catch(function () {  // the server is away or failing: try again in a while (or at the next delta)
+        if (!retryTimer) { retryTimer = setTimeout(function () { retryTimer = null; resync("retry"); }, 2000); }
+      })
       .then(function () {
+        clearTimeout(timeout);
         resyncing = false;
         held = [];
-        if (again) { resync(); }
+        if (again) { resync("hole"); }
       });
   }
+
+  // A hidden tab gets its timers throttled: when shown again after a while, start from a fresh snapshot.
+  var hiddenAt = null;
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { hiddenAt = Date.now(); return; }
+    if (hiddenAt !== null && Date.now() - hiddenAt > 10000) { resync("visible"); }
+    hiddenAt = null;
+  });
+
+  function hms(ms, meta) {
+    return formatter("hms" + meta.tz, meta.lang, {
+      timeZone: meta.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    }).format(new Date(ms));
+  }
+
+  function ageText(s, S) {
+    if (s < 60) { return S.fresh_s.replace("{n}", s); }
+    return s < 3600 ? S.fresh_min.replace("{n}", Math.floor(s / 60)) : S.fresh_h.replace("{n}", Math.floor(s / 3600));
+  }
+
+  // Write one panel's mark (text and data-fresh only when they change) and grey its box when stale.
+  function markPanel(pid, kind, k, now, meta) {
+    var el = document.getElementById("fresh-" + pid);
+    if (!el) { return; }
+    var S = meta.strings, stale = !!k.stale, text, mark;
+    if (stale) {
+      text = k.since ? S.fresh_stale.replace("{t}", hms(k.since, meta)) : S.fresh_stale_never;
+      mark = "stale";
+    } else {
+      var at = Math.max(fresh.data[kind] || 0, k.asof || 0);
+      var age = Math.max(0, Math.floor((now - at) / 1000));
+      text = at ? ageText(age, S) : "–";
+      mark = at ? String(age) : "";
+    }
+    if (el.textContent !== text) { el.textContent = text; }
+    if (el.getAttribute("data-fresh") !== mark) { el.setAttribute("data-fresh", mark); }
+    var box = el.closest(".panel, .kpi, .map-overlay, .wall-ticker");
+    if (box && box.classList.contains("stale") !== stale) { box.classList.toggle("stale", stale); }
+  }
+
+  // Test hook: drop the next n deltas as if the network lost them (a gap must force a resync).
+  var dropping = 0;
+  window.citybrain.test = Object.assign({}, window.citybrain.test, {
+    dropNext: function (n) { dropping += n || 1; },
+  });
 
   var lastDayResync = 0;
   function newDay(live, meta) {
     if (!live || !live.today || todayKey(meta.tz) === live.today) { return false; }
-    if (Date.now() - lastDayResync > 30000) { lastDayResync = Date.now(); resync(); }
+    if (Date.now() - lastDayResync > 30000) { lastDayResync = Date.now(); resync("day"); }
     return true;
   }
 
@@ -629,32 +789,18 @@
       // A Socket.IO message: a merged delta ("delta") or the stage entries of the last hour ("flow").
       onPush: function (delta, flow, hideout, live, meta) {
         var NOUP = window.dash_clientside.no_update;
-        if (!cur || cur.meta !== meta) { cur = { meta: meta, live: live, hideout: hideout }; }  // a new page
+        if (!cur || cur.meta !== meta) { newPage(meta, live, hideout); }
         var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
         if (trig.indexOf("wall-socket.data-flow") >= 0 && flow) {
+          heard();
           cur.live = Object.assign({}, cur.live, {
             flow_hour: flow.flow_hour || {}, stage_median: flow.stage_median || cur.live.stage_median || {},
           });
           scheduleFlush();
           return [NOUP, NOUP];
         }
-        if (!delta || trig.indexOf("wall-socket.data-delta") < 0) { return [NOUP, NOUP]; }
-        if (resyncing) { held.push(delta); return [NOUP, NOUP]; }  // goes on top of the coming snapshot
-        var seq = cur.live ? cur.live.seq : -1;
-        if (delta.to <= seq) { return [NOUP, NOUP]; }  // already in the snapshot
-        if (seq < 0 || delta.from > seq + 1) {  // a gap: some delta never reached this page
-          resync();
-          held.push(delta);
-          return [NOUP, NOUP];
-        }
-        if (newDay(cur.live, meta)) { return [NOUP, NOUP]; }  // a new local day: counters restart from a snapshot
-        var counts = Object.assign({}, cur.hideout.counts);
-        addInto(counts, (delta.inc || {})[meta.keys.cells]);
-        cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: delta.to });
-        cur.live = applyDelta(delta, cur.live, meta);
-        window.citybrain.applied = (window.citybrain.applied || 0) + 1;
-        window.citybrain.lastDelta = delta;
-        scheduleFlush();
+        if (!delta || tapped || trig.indexOf("wall-socket.data-delta") < 0) { return [NOUP, NOUP]; }
+        onDelta(delta);
         return [NOUP, NOUP];
       },
 
@@ -794,10 +940,36 @@
         return ["sound-toggle" + (on ? " on" : ""), on ? "true" : "false", on ? meta.strings.sound_on : meta.strings.sound_enable];
       },
 
+      // A "feeds" message (the feeds' freshness per record kind); one from another server run: resync.
+      onFeeds: function (msg) {
+        if (!msg || !msg.kinds) { return window.dash_clientside.no_update; }
+        heard();
+        if (foreign(msg)) { resync("restart"); }
+        return msg;
+      },
+
+      // Every second: each panel's data age (or since when its feed is stale), written into the marks
+      // in place (no new nodes), and the connection banner while the socket is down.
+      freshness: function (_n, connected, feeds, meta) {
+        var S = meta.strings, now = Date.now(), kinds = (feeds && feeds.kinds) || {};
+        if (!fresh.init && feeds) {  // the page's own snapshot: every kind's data is as of its time
+          fresh.init = true;
+          ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, feeds.ts); });
+        }
+        Object.keys(meta.fresh).forEach(function (pid) {
+          markPanel(pid, meta.fresh[pid], kinds[meta.fresh[pid]] || {}, now, meta);
+        });
+        var lost = connected === false;
+        return [
+          ifChanged("conn-banner", lost ? S.conn_banner.replace("{t}", hms(fresh.heard, meta)) : "", meta),
+          ifChanged("conn-banner-class", "connection-banner " + (lost ? "lost" : "hidden"), meta),
+        ];
+      },
+
       connection: function (connected, meta) {
         var S = meta.strings;
         if (connected) {
-          if (window.citybrain._wasDisconnected) { resync(); }
+          if (window.citybrain._wasDisconnected) { resync("reconnect"); }
           return [S.connected, "conn conn-ok"];
         }
         if (connected === false) { window.citybrain._wasDisconnected = true; }
@@ -805,7 +977,7 @@
       },
 
       clock: function (_n, meta, live, hideout) {
-        if (live && hideout && (!cur || cur.meta !== meta)) { cur = { meta: meta, live: live, hideout: hideout }; }
+        if (live && hideout && (!cur || cur.meta !== meta)) { newPage(meta, live, hideout); }
         if (cur) { newDay(cur.live, meta); }
         return formatter("clock" + meta.tz, meta.lang, {
           timeZone: meta.tz, year: "numeric", month: "2-digit", day: "2-digit",

@@ -91,7 +91,10 @@ def main() -> None:
     """Start Redis and the stand-in platform, time the sweeps, print the figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="sweeps per case (median shown)")
+    parser.add_argument("--quick", action="store_true", help="1 sweep per case")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {platform.machine()}, "

@@ -92,7 +92,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="3 s per phase")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = min(args.seconds, 3.0)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
     d = Path(tempfile.mkdtemp(prefix="cbh-"))

@@ -82,7 +82,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--quick", action="store_true", help="2,000 cases")
     args = ap.parse_args()
+    if args.quick:
+        args.cases = min(args.cases, 2_000)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
     events = workload(args.cases)

@@ -44,7 +44,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speed", type=float, default=100)
     ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--quick", action="store_true", help="20 s of storm")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = min(args.seconds, 20)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
     d = Path(tempfile.mkdtemp(prefix="cbs-"))

@@ -14,14 +14,16 @@ from zoneinfo import ZoneInfo
 import dash
 import redis
 from flask import Flask, Response, has_request_context, request
-from flask_socketio import SocketIO
+from flask_socketio import SocketIO, join_room
 
+from dashboard import devices
 from dashboard.catalogue import default_catalogue
 from dashboard.config import ROOT, AppConfig
 from dashboard.geo import Geography, load_geography
 from dashboard.health import check
 from dashboard.i18n import normalize
-from dashboard.push import PushBridge, read_snapshot
+from dashboard.push import PushBridge, Rooms, read_snapshot, room_for
+from dashboard.registry import default_registry
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,11 @@ class StaticFile:
     @classmethod
     def from_path(cls, path: Path, mimetype: str) -> StaticFile:
         """Read and compress once."""
-        body = path.read_bytes()
+        return cls.from_bytes(path.read_bytes(), mimetype)
+
+    @classmethod
+    def from_bytes(cls, body: bytes, mimetype: str) -> StaticFile:
+        """Compress once."""
         return cls(body, gzip.compress(body, 6, mtime=0), hashlib.sha1(body).hexdigest()[:16], mimetype)
 
     def response(self) -> Response:
@@ -102,11 +108,13 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
     )
 
-    from layouts import alerts_page, case, wall  # imported here: layouts use ctx()
+    from layouts import alerts_page, area, case, wall, wallmode  # imported here: layouts use ctx()
 
     wall.register(app)  # "/"
+    wallmode.register(app)  # "/wall": the command-wall mode
     case.register(app)  # "/case/<case_id>"
     alerts_page.register(app)  # "/alerts"
+    area.register(app)  # "/subdistrict/<id>", "/community/<id>", "/cell/<id>"
     app.layout = dash.page_container
 
     geo_files = {
@@ -124,6 +132,39 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
             return _json({"error": f"no geometry named {name!r}; known: {sorted(geo_files)}"}, 404)
         return f.response()
 
+    reg = default_registry()
+    device_files = {
+        "cameras": StaticFile.from_bytes(devices.camera_geometry(reg), "application/json"),
+        "sensors": StaticFile.from_bytes(devices.sensor_geometry(reg), "application/json"),
+    }
+
+    @server.get("/geo/<name>.json")
+    def device_geometry(name: str) -> Response:
+        """Where every camera and sensor is, compact, static and cacheable (docs/DEVICES.md)."""
+        f = device_files.get(name)
+        if f is None:
+            return _json({"error": f"no device geometry named {name!r}; known: {sorted(device_files)}"}, 404)
+        return f.response()
+
+    @server.get("/api/v1/devices")
+    def device_statuses() -> Response:
+        """Every device's live status that is not the default, and the delta seq it is current to."""
+        try:
+            return _json(devices.read_statuses(client, reg))
+        except redis.RedisError as err:
+            return _json({"error": f"redis unavailable: {err}"}, 503)
+
+    @server.get("/api/v1/devices/<device_id>")
+    def device(device_id: str) -> Response:
+        """One camera or sensor: names, kind, cell, status (and since when, or the last reading)."""
+        try:
+            info = devices.device_info(client, reg, device_id)
+        except redis.RedisError as err:
+            return _json({"error": f"redis unavailable: {err}"}, 503)
+        if info is None:
+            return _json({"error": f"no camera or sensor with id {device_id[:64]!r}"}, 404)
+        return _json(info)
+
     @server.get("/healthz")
     def healthz() -> Response:
         """Redis reachable, processor lag, feeds' last records: 200 when healthy, 503 with reasons."""
@@ -135,7 +176,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     def snapshot() -> Response:
         """One consistent snapshot of the wall's live state (pages resynchronise from it)."""
         try:
-            return _json(read_snapshot(client, _ctx.tz if _ctx else ZoneInfo(cfg.timezone)))
+            return _json(read_snapshot(client, _ctx.tz if _ctx else ZoneInfo(cfg.timezone), cfg))
         except redis.RedisError as err:
             return _json({"error": f"redis unavailable: {err}"}, 503)
 
@@ -153,7 +194,25 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     server.register_blueprint(alerts_api(cfg, client))
 
     socketio = SocketIO(server, async_mode="threading", logger=False)
-    PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms).start()
+    rooms = Rooms(geo)
+
+    def on_connect(auth: Any = None) -> None:
+        """A page joins the room of its view (dash-socketio sends ``auth.pathname``; a page may name
+        ``auth.view``): it then receives only the deltas of what it shows (docs/UI.md, rooms)."""
+        view = (auth.get("view") or auth.get("pathname")) if isinstance(auth, dict) else None
+        room = room_for(view if isinstance(view, str) else None, geo)
+        if room is not None:
+            join_room(room)
+            rooms.join(request.sid, room)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+
+    def on_disconnect(*_: Any) -> None:
+        """A page went away: its room may now be empty."""
+        rooms.leave(request.sid)  # type: ignore[attr-defined]
+
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+
+    PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms, cfg, rooms).start()
     return app, socketio
 
 

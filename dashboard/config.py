@@ -59,6 +59,18 @@ class WebConfig(Base):
     push_interval_ms: int = Field(
         100, ge=10, le=5000, description="Deltas are batched this long before being pushed."
     )
+    wall_rotate_s: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="/wall (the command-wall mode): seconds each view of its rotation stays (the district, "
+        "then each of wall_views); 0 = no rotation. A URL overrides it: /wall?rotate=30.",
+    )
+    wall_views: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="/wall: the subdistrict ids its rotation visits, in order; default: every subdistrict.",
+    )
 
 
 class SimulatorConfig(Base):

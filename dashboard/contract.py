@@ -245,6 +245,10 @@ class Delta(BaseModel):
     )
     ticker: list[dict[str, Any]] = Field(default_factory=list, description="New case events, oldest first.")
     overdue_changed: bool = Field(False, description="The set of overdue cases changed.")
+    dev: dict[str, str] = Field(
+        default_factory=dict,
+        description="Device id -> its new status, for the devices whose status changed (docs/DEVICES.md).",
+    )
 
     def to_fields(self) -> dict[str, str]:
         """Stream entry fields of this delta."""

@@ -56,15 +56,31 @@ def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bo
         problems.append(f"processor lag {lag} > {cfg.health.max_lag}")
     if lag > 0 and now_ms - last_ms > cfg.health.feed_stale_s * 1000:
         problems.append("processor is not consuming")
+    for name, feed in feeds_health(client, cfg, now_ms).items():
+        report["feeds"][name] = feed
+        if feed["stale"]:
+            problems.append(f"feed {name} silent for more than {cfg.health.feed_stale_s:g} s")
+        elif not feed["healthy"]:
+            problems.append(f"feed {name} unhealthy: {feed['last_error'] or 'source unreachable'}")
+    return not problems, report
+
+
+def feeds_health(r: redis.Redis, cfg: AppConfig, now_ms: int) -> dict[str, dict[str, Any]]:
+    """Every known feed's health by name: stale when its heartbeat is older than ``feed_stale_s``."""
+    client: Any = r
     stale_ms = cfg.health.feed_stale_s * 1000
-    for name in sorted(client.smembers(c.FEEDS)):
-        h = client.hgetall(c.feed_key(name))
-        last_record = int(h.get("last_record_ms", 0)) or None
+    names = sorted(client.smembers(c.FEEDS))
+    with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.hgetall(c.feed_key(name))
+        hashes = pipe.execute()
+    out: dict[str, dict[str, Any]] = {}
+    for name, h in zip(names, hashes, strict=True):
         heartbeat = int(h.get("heartbeat_ms", 0)) or None
         stale = heartbeat is None or now_ms - heartbeat > stale_ms
         failing = h.get("healthy") == "0"  # a feed that runs but cannot reach its source
-        report["feeds"][name] = {
-            "last_record_ms": last_record,
+        out[name] = {
+            "last_record_ms": int(h.get("last_record_ms", 0)) or None,
             "heartbeat_ms": heartbeat,
             "records": int(h.get("records", 0)),
             "rejected": int(h.get("rejected", 0)),
@@ -74,8 +90,4 @@ def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bo
             "healthy": not (stale or failing),
             "last_error": h.get("last_error") or None,
         }
-        if stale:
-            problems.append(f"feed {name} silent for more than {cfg.health.feed_stale_s:g} s")
-        elif failing:
-            problems.append(f"feed {name} unhealthy: {h.get('last_error') or 'source unreachable'}")
-    return not problems, report
+    return out

@@ -7,7 +7,9 @@ lifecycle state machine (dashboard/lifecycle.py), so late and out-of-order event
 as in-order ones; counters change by the difference of the case's contributions
 (dashboard/readmodel.py). Every batch that changes something appends one delta (consecutive ``seq``,
 increments) to the delta stream that web processes push to browsers. A timer finds cases whose stage
-deadline has passed (a sorted set, O(log n)) and marks them overdue.
+deadline has passed (a sorted set, O(log n)) and marks them overdue. Beside the counters it keeps each
+cell's open and recently closed case ids and each sensor's last 24 hours, one point (the highest) per
+5 minutes (key names in dashboard/readmodel.py).
 """
 
 from __future__ import annotations
@@ -29,18 +31,27 @@ from dashboard import contract as c
 from dashboard import readmodel as rm
 from dashboard.config import ProcessorConfig, SlaConfig
 from dashboard.lifecycle import Case, Rejected, Step, fold
+from dashboard.registry import METRIC_BY_NAME, Thresholds, default_registry
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[str, str, dict[Any, Any]]  # (stream, id, fields)
 CAMERA_STATE = f"{c.TAG}:rm:camera"  # hash camera_id -> status
 SENSOR_LAST = f"{c.TAG}:rm:sensor-last"  # hash sensor_id -> JSON of the last reading
+CAMERA_SINCE = f"{c.TAG}:rm:camera-since"  # hash camera_id -> epoch ms of its last change of status
+SENSOR_STATUS = f"{c.TAG}:rm:sensor-status"  # hash sensor_id -> ok|warn|alarm (see sensor_level)
 NOTE_KEEP = 500  # characters of a note kept per event in the case record
 
 
 def now_ms() -> int:
     """The wall clock in epoch milliseconds."""
     return int(time.time() * 1000)
+
+
+def sensor_level(value: float, th: Thresholds) -> str:
+    """A sensor's status from its last reading: ``alarm`` at or above its alarm threshold, ``warn`` at
+    or above its warning threshold, else ``ok`` (docs/DEVICES.md)."""
+    return "alarm" if value >= th.alarm else "warn" if value >= th.warn else "ok"
 
 
 @dataclass
@@ -125,6 +136,11 @@ class Effects:
     inc: Counter[tuple[str, str]] = field(default_factory=Counter)
     cameras: dict[str, str] = field(default_factory=dict)
     sensors: dict[str, str] = field(default_factory=dict)
+    camera_since: dict[str, int] = field(default_factory=dict)  # camera -> time of its change of status
+    levels: dict[str, str] = field(default_factory=dict)  # sensor -> status after the batch's readings
+    sensor_status: dict[str, str] = field(default_factory=dict)  # sensor -> status, where it changed
+    sensor_hist: dict[tuple[str, str], float] = field(default_factory=dict)  # (hour key, slot) -> max
+    cell_cases: list[tuple[str, str | None, CaseState]] = field(default_factory=list)  # case, old cell, new
     seen: dict[str, int] = field(default_factory=dict)
     new_cases: dict[str, int] = field(default_factory=dict)
     folds: dict[str, Case | None] = field(default_factory=dict)  # case -> its fold after the batch
@@ -142,7 +158,12 @@ class Effects:
 
     def changed(self) -> bool:
         """True when the batch changed something a screen shows."""
-        return bool(self.inc or self.ticker or self.overdue or self.clear_overdue)
+        cases = self.inc or self.ticker or self.overdue or self.clear_overdue
+        return bool(cases or self.cameras or self.sensor_status)
+
+    def dev(self) -> dict[str, str]:
+        """The devices whose status changed in this batch (``Delta.dev``)."""
+        return {**self.cameras, **self.sensor_status}
 
 
 class CaseApplier:
@@ -158,6 +179,18 @@ class CaseApplier:
         # unchanged is not parsed or folded again; one changed by anyone else misses the cache.
         self._cache: OrderedDict[str, tuple[str, CaseState, Case | None]] = OrderedDict()
         self._pending_fold: dict[str, Case | None] = {}
+        self._thresholds: Mapping[str, Thresholds] | None = None
+
+    def level(self, rec: c.SensorReading) -> str | None:
+        """The sensor's status after ``rec`` against its registry thresholds (its metric's defaults for
+        a sensor the registry does not know; None for an unknown metric)."""
+        if self._thresholds is None:
+            self._thresholds = {k: s.thresholds for k, s in default_registry().sensors.items()}
+        th = self._thresholds.get(rec.sensor_id)
+        if th is None:
+            spec = METRIC_BY_NAME.get(rec.metric)
+            th = Thresholds(spec.warn, spec.alarm) if spec is not None else None
+        return sensor_level(rec.value, th) if th is not None else None
 
     CACHE_SIZE = 50_000
 
@@ -267,8 +300,12 @@ class CaseApplier:
         cameras: Mapping[str, str],
         seen: set[str],
         now: int,
+        sensor_status: Mapping[str, str] | None = None,
     ) -> Effects:
-        """Apply decoded records to the state read from Redis; return the effects."""
+        """Apply decoded records to the state read from Redis; return the effects.
+
+        ``sensor_status``: the stored status of the batch's sensors (a change of it goes in the delta).
+        """
         eff = Effects()
         by_case: dict[str, list[c.CaseEvent]] = {}
         seen_now = set(seen)
@@ -290,6 +327,7 @@ class CaseApplier:
                     if before is None:
                         eff.inc[(c.COUNTERS, "cameras")] += 1
                     eff.cameras[rec.camera_id] = rec.status
+                    eff.camera_since[rec.camera_id] = rec.ts
             else:
                 eff.applied += 1
                 eff.sensors[rec.sensor_id] = json.dumps(
@@ -302,8 +340,16 @@ class CaseApplier:
                     }
                 )
                 eff.inc[(c.COUNTERS, f"readings:{self.clock.minute(rec.ts)[:8]}")] += 1
+                if (lv := self.level(rec)) is not None:
+                    eff.levels[rec.sensor_id] = lv
+                if rec.ts > now - rm.SENSOR_HIST_MS:
+                    point = (rm.sensor_hist_key(rec.sensor_id, rec.ts // 3_600_000),
+                             str(rec.ts % 3_600_000 // rm.SENSOR_SLOT_MS))  # fmt: skip
+                    eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
         for case_id, events in by_case.items():
             self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
+        stored = sensor_status or {}
+        eff.sensor_status = {k: v for k, v in eff.levels.items() if stored.get(k) != v}
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
         return eff
 
@@ -321,6 +367,7 @@ class CaseApplier:
         eff.inc.update(self.change(old, old_case, new, case))
         eff.cases[case_id] = new
         eff.folds[case_id] = case
+        eff.cell_cases.append((case_id, old.cell if old is not None else None, new))
         new_ids = {e.event_id for e in events}
         for r in rejected:
             if r.event_id in new_ids:
@@ -462,18 +509,20 @@ class Processor:
         case_ids = sorted({r.case_id for _, _, r in decoded if isinstance(r, c.CaseEvent)})
         event_ids = [r.event_id for _, _, r in decoded if isinstance(r, c.CaseEvent)]
         camera_ids = sorted({r.camera_id for _, _, r in decoded if isinstance(r, c.CameraStatus)})
+        sensor_ids = sorted({r.sensor_id for _, _, r in decoded if isinstance(r, c.SensorReading)})
         pipe: Any
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(c.CASE_INDEX, CAMERA_STATE, c.DELTA_SEQ)
+                    pipe.watch(c.CASE_INDEX, CAMERA_STATE, SENSOR_STATUS, c.DELTA_SEQ)
                     cases = {
                         k: self.applier.parse(k, v) for k, v in _hmget(pipe, c.CASE_INDEX, case_ids).items()
                     }
                     scores = pipe.zmscore(c.SEEN_EVENTS, event_ids) if event_ids else []
                     seen = {e for e, s in zip(event_ids, scores, strict=True) if s is not None}
                     cameras = _hmget(pipe, CAMERA_STATE, camera_ids)
-                    eff = self.applier.apply(decoded, cases, cameras, seen, self.clock())
+                    levels = _hmget(pipe, SENSOR_STATUS, sensor_ids)
+                    eff = self.applier.apply(decoded, cases, cameras, seen, self.clock(), levels)
                     eff.dead += dead
                     seq = int(pipe.get(c.DELTA_SEQ) or 0)
                     pipe.multi()
@@ -547,8 +596,17 @@ class Processor:
             pipe.expire(key, ttl)
         if eff.cameras:
             pipe.hset(CAMERA_STATE, mapping=eff.cameras)
+            pipe.hset(CAMERA_SINCE, mapping=eff.camera_since)
+        if eff.sensor_status:
+            pipe.hset(SENSOR_STATUS, mapping=eff.sensor_status)
         if eff.sensors:
             pipe.hset(SENSOR_LAST, mapping=eff.sensors)
+        if eff.sensor_hist:
+            hist_keys = sorted({key for key, _ in eff.sensor_hist})
+            at = {k: str(i + 1) for i, k in enumerate(hist_keys)}
+            points = [x for (key, slot), v in eff.sensor_hist.items() for x in (at[key], slot, repr(v))]
+            pipe.eval(_HMAX_MANY, len(hist_keys), *hist_keys, rm.SENSOR_HIST_TTL_S, *points)
+        _index_cell_cases(pipe, eff.cell_cases)
         if eff.seen:
             pipe.zadd(c.SEEN_EVENTS, eff.seen)
         if eff.ticker:
@@ -584,6 +642,7 @@ class Processor:
                 inc=inc,
                 ticker=eff.ticker[-20:],
                 overdue_changed=bool(eff.overdue or eff.clear_overdue),
+                dev=eff.dev(),
             )
             pipe.set(c.DELTA_SEQ, seq + 1)
             pipe.xadd(c.STREAM_DELTAS, delta.to_fields(), maxlen=c.DELTAS_MAXLEN, approximate=True)
@@ -641,6 +700,57 @@ for i = 1, #ARGV, 3 do
   redis.call('HINCRBY', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
 end
 return #ARGV / 3
+"""
+
+
+# A sensor's history point keeps the highest value of its 5-minute slot; each hour hash expires.
+_HMAX_MANY = """
+for i = 2, #ARGV, 3 do
+  local key = KEYS[tonumber(ARGV[i])]
+  local cur = redis.call('HGET', key, ARGV[i + 1])
+  if not cur or tonumber(ARGV[i + 2]) > tonumber(cur) then
+    redis.call('HSET', key, ARGV[i + 1], ARGV[i + 2])
+  end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('EXPIRE', key, ARGV[1])
+end
+return #KEYS
+"""
+
+
+def _index_cell_cases(pipe: Any, changes: list[tuple[str, str | None, CaseState]]) -> None:
+    """Queue one script keeping the per-cell case indexes: open case ids, and the newest closed cases."""
+    keys: dict[str, str] = {}
+    args: list[str | int] = []
+
+    def op(code: str, key: str, case_id: str, score: int = 0) -> None:
+        args.extend((code, keys.setdefault(key, str(len(keys) + 1)), case_id, score))
+
+    for case_id, old_cell, st in changes:
+        if old_cell is not None and old_cell != st.cell:
+            op("srem", rm.cell_cases_key(old_cell), case_id)
+            op("zrem", rm.cell_closed_key(old_cell), case_id)
+        op("sadd" if st.open and st.valid else "srem", rm.cell_cases_key(st.cell), case_id)
+        if st.valid and st.step == "closed" and st.closed_ts is not None:
+            op("zadd", rm.cell_closed_key(st.cell), case_id, st.closed_ts)
+    if args:
+        pipe.eval(_CELL_CASES, len(keys), *keys, rm.CELL_CLOSED_KEEP, *args)
+
+
+# The per-cell case indexes in one command: ops (sadd|srem|zrem|zadd, key index, case, score) after
+# ARGV[1], how many closed cases a cell keeps.
+_CELL_CASES = """
+for i = 2, #ARGV, 4 do
+  local op, key, member = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
+  if op == 'zadd' then
+    redis.call('ZADD', key, ARGV[i + 3], member)
+    redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[1]) - 1)
+  else
+    redis.call(op, key, member)
+  end
+end
+return #ARGV
 """
 
 

@@ -6,6 +6,8 @@ import json
 import logging
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,19 +16,31 @@ import redis
 from flask_socketio import SocketIO
 
 from dashboard import contract as c
+from dashboard import healthscore as hs
 from dashboard import readmodel as rm
+from dashboard.config import AppConfig
+from dashboard.freshness import read_freshness, status_changed
+from dashboard.geo import Geography
+from dashboard.registry import default_registry
 
 log = logging.getLogger(__name__)
 
 EVENT = "delta"
 FLOW_EVENT = "flow"
 ALERTS_EVENT = "alerts"
+FEEDS_EVENT = "feeds"
 FLOW_EVERY_S = 30.0
+HEALTH_EVENT = "health"
+HEALTH_EVERY_S = 10.0  # the areas whose health score changed are pushed this often
+FEEDS_CHECK_S = 1.0  # feed health is read this often; pushed at once when a kind turns stale or fresh
+FEEDS_EVERY_S = 5.0  # ... and this often anyway, so that the pages' data ages stay honest
+BOOT = uuid.uuid4().hex[:12]  # this web process: a page seeing another one resynchronises
 OVERDUE_TOP = 20
 TICKER_SHOWN = 20
 
 # What the wall keeps of the read models: these scopes of the by-area hashes (not every cell's stages).
 WALL_SCOPES = ("district:", "subdistrict:", "dept:", "cat:")
+DAY_SCOPES = (":dept:", ":cat:", ":subdistrict:")  # per-day counts the wall keeps besides the totals
 DAY_PREFIX = f"{c.TAG}:rm:day:"
 HOUR_PREFIX = f"{c.TAG}:rm:hour:"
 
@@ -48,27 +62,37 @@ def wall_field(key: str, fld: str) -> bool:
     if key in (rm.OPEN, rm.OVERDUE_N):
         return fld.startswith(WALL_SCOPES)
     if key.startswith(DAY_PREFIX):
-        return fld.count(":") == 0 or ":dept:" in fld or ":cat:" in fld or fld.startswith("dur:")
+        # subdistrict scopes: /wall's rotation shows each subdistrict's reported/closed today
+        return fld.count(":") == 0 or fld.startswith("dur:") or any(s in fld for s in DAY_SCOPES)
     if key.startswith(HOUR_PREFIX):
         return fld.count(":") == 0 or ":cat:" in fld
     return key in (c.CELL_OPEN, c.COUNTERS)
 
 
-def merge(deltas: list[c.Delta]) -> dict[str, Any]:
+FieldFilter = Callable[[str, str], bool]
+TickFilter = Callable[[dict[str, Any]], bool]
+
+
+def merge(
+    deltas: list[c.Delta], keep: FieldFilter = wall_field, tick: TickFilter | None = None
+) -> dict[str, Any]:
     """One message for consecutive deltas: increments add up, ticker items concatenate.
 
     ``from``/``to`` are the first and last seq merged; a page that has applied up to ``from - 1``
-    can apply it, any other page must resynchronise from a snapshot.
+    can apply it, any other page must resynchronise from a snapshot. ``keep`` picks the hash fields
+    and ``tick`` the ticker items a room shows (default: the wall's).
     """
     inc: dict[str, dict[str, int]] = {}
     ticker: list[dict[str, Any]] = []
+    dev: dict[str, str] = {}  # device id -> status: the last in the batch wins
     for d in deltas:
+        dev.update(d.dev)
         for key, fields in d.inc.items():
             slot = inc.setdefault(key, {})
             for fld, n in fields.items():
-                if wall_field(key, fld):
+                if keep(key, fld):
                     slot[fld] = slot.get(fld, 0) + n
-        ticker += d.ticker
+        ticker += d.ticker if tick is None else [t for t in d.ticker if tick(t)]
     return {
         "from": deltas[0].seq,
         "to": deltas[-1].seq,
@@ -76,6 +100,7 @@ def merge(deltas: list[c.Delta]) -> dict[str, Any]:
         "inc": {k: {f: n for f, n in v.items() if n} for k, v in inc.items() if v},
         "ticker": ticker[-TICKER_SHOWN:],
         "overdue_changed": any(d.overdue_changed for d in deltas),
+        "dev": dev,
     }
 
 
@@ -166,8 +191,14 @@ def flow_message(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
-    """One consistent snapshot of what the wall shows, with the seq it is current to."""
+def redis_epoch(client: Any) -> str:
+    """The Redis server's run id: it changes when Redis restarts (pages then resynchronise)."""
+    return str(client.info("server").get("run_id", ""))
+
+
+def read_snapshot(client: Any, tz: ZoneInfo, cfg: AppConfig | None = None) -> dict[str, Any]:
+    """One consistent snapshot of what the wall shows, with the seq it is current to, the web process
+    (``boot``) and Redis run (``epoch``) it comes from and, given ``cfg``, the feeds' freshness."""
     now = datetime.now(tz)
     today = now.strftime("%Y%m%d")
     hours = [(now - timedelta(hours=k)).strftime("%Y%m%d%H") for k in range(24)]
@@ -188,6 +219,9 @@ def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "seq": int(seq or 0),
         "ts": now_ms,
+        "boot": BOOT,
+        "epoch": redis_epoch(client),
+        "feeds": read_freshness(client, cfg, now_ms) if cfg is not None else {},
         "today": today,
         "cells": _ints(cells),
         # per-day counters: only today's and yesterday's go to the page; the rest is history
@@ -204,20 +238,146 @@ def read_snapshot(client: Any, tz: ZoneInfo) -> dict[str, Any]:
         "flow_hour": flow_last_hour(client, tz, now),
         "stage_median": stage_medians(day),
         "alerts": read_alerts(client),
+        "health": hs.load(client),
     }
 
 
-class PushBridge:
-    """A background task per web process: XREAD the deltas, batch them, emit to every page."""
+# ---------------------------------------------------------------- rooms: each view gets what it shows
 
-    def __init__(self, socketio: SocketIO, client: redis.Redis, tz: ZoneInfo, interval_ms: int = 100) -> None:
-        """Emit through ``socketio`` what appears on the delta stream, every ``interval_ms``."""
+WALL_ROOM = "wall"
+AREA_LEVELS = ("subdistrict", "community", "cell")  # drill-down pages /<level>/<area id>
+AREA_SCOPES = frozenset(AREA_LEVELS)
+
+
+def room_for(view: str | None, geo: Geography) -> str | None:
+    """The room of a page, from its path (or a view name): ``/`` and ``/wall`` → ``wall``;
+    ``/<subdistrict|community|cell>/<id>`` → ``area:<id>``; ``/case/<id>`` → ``case:<id>``; else None."""
+    parts = [p for p in (view or "").split("?")[0].split("/") if p]
+    if parts in ([], ["wall"]):
+        return WALL_ROOM
+    if len(parts) == 2 and parts[0] == "case":
+        return f"case:{parts[1]}"
+    if len(parts) == 2 and parts[0] in AREA_LEVELS and parts[1] in _ids_at(geo, parts[0]):
+        return f"area:{parts[1]}"
+    return None
+
+
+def _ids_at(geo: Geography, level: str) -> dict[str, Any]:
+    """The areas of one drill-down level by id."""
+    return {"subdistrict": geo.subdistricts, "community": geo.communities, "cell": geo.cells}[level]
+
+
+def area_ids(geo: Geography, area_id: str) -> frozenset[str]:
+    """The area and every area inside it (communities, cells)."""
+    out, todo = set(), [area_id]
+    while todo:
+        a = todo.pop()
+        out.add(a)
+        todo += [ch.id for ch in geo.children(a)]
+    return frozenset(out)
+
+
+def area_filter(ids: frozenset[str]) -> FieldFilter:
+    """The read-model fields whose scope is one of ``ids`` (``<scope>:<id>...`` in the open, overdue
+    and day hashes; cell ids in the cell hash). District-wide counters are the wall's, not an area's."""
+
+    def keep(key: str, fld: str) -> bool:
+        if key == c.CELL_OPEN:
+            return fld in ids
+        if key in (rm.OPEN, rm.OVERDUE_N) or key.startswith(DAY_PREFIX):
+            parts = fld.split(":", 3)
+            return any(parts[i] in AREA_SCOPES and parts[i + 1] in ids for i in range(min(2, len(parts) - 1)))
+        return False
+
+    return keep
+
+
+class Rooms:
+    """Which Socket.IO rooms have members, and each room's message filter (built once, cached)."""
+
+    def __init__(self, geo: Geography) -> None:
+        """Rooms of pages on ``geo``."""
+        self.geo = geo
+        self._lock = threading.Lock()
+        self._room_of: dict[str, str] = {}  # sid -> room
+        self._filters: dict[str, tuple[FieldFilter, TickFilter | None]] = {}
+
+    def join(self, sid: str, room: str) -> None:
+        """A page joined ``room``."""
+        with self._lock:
+            self._room_of[sid] = room
+
+    def leave(self, sid: str) -> None:
+        """A page went away."""
+        with self._lock:
+            self._room_of.pop(sid, None)
+
+    def active(self) -> list[str]:
+        """The rooms with at least one member."""
+        with self._lock:
+            return sorted(set(self._room_of.values()))
+
+    def filters(self, room: str) -> tuple[FieldFilter, TickFilter | None]:
+        """(hash-field filter, ticker filter) of a room's deltas."""
+        got = self._filters.get(room)
+        if got is None:
+            got = self._build(room)
+            self._filters[room] = got
+        return got
+
+    def _build(self, room: str) -> tuple[FieldFilter, TickFilter | None]:
+        """Make a room's filters."""
+        if room.startswith("area:"):
+            ids = area_ids(self.geo, room.removeprefix("area:"))
+            return area_filter(ids), lambda t: t.get("cell") in ids
+        if room.startswith("case:"):
+            case = room.removeprefix("case:")
+            return (lambda _k, _f: False), lambda t: t.get("case") == case
+        return wall_field, None
+
+
+def room_message(
+    room: str, batch: list[c.Delta], filters: tuple[FieldFilter, TickFilter | None]
+) -> dict[str, Any] | None:
+    """The delta message for ``room`` (None: nothing for it: a case page wants only its own events).
+    A wall message whose batch changed the overdue set has ``overdue_top`` to fill (None here)."""
+    msg = merge(batch, *filters)
+    overdue = msg.pop("overdue_changed")
+    if room.startswith("case:"):  # a case page re-reads its case when the ticker mentions it
+        return {k: msg[k] for k in ("from", "to", "ts", "ticker")} if msg["ticker"] else None
+    if room == WALL_ROOM and overdue:
+        msg["overdue_top"] = None
+    return msg
+
+
+class PushBridge:
+    """A background task per web process: XREAD the deltas, batch them, emit to each room what it shows."""
+
+    def __init__(
+        self,
+        socketio: SocketIO,
+        client: redis.Redis,
+        tz: ZoneInfo,
+        interval_ms: int = 100,
+        cfg: AppConfig | None = None,
+        rooms: Rooms | None = None,
+    ) -> None:
+        """Emit through ``socketio`` what appears on the delta stream, every ``interval_ms``; to the
+        members of ``rooms`` (without: every page gets the wall's); feed health too given ``cfg``."""
         self.tz = tz
         self.sio = socketio
         self.r: Any = client
         self.interval = interval_ms / 1000.0
+        self.cfg = cfg
+        self.rooms = rooms
         self.stop = threading.Event()
         self.emitted = 0
+        self.epoch = ""
+        self._feeds: dict[str, Any] | None = None
+        self._feeds_at = 0.0
+        self._feeds_sent = 0.0
+        self._health: dict[str, list[Any]] = {}  # the health map pushed last: area -> [score, colour]
+        self._health_at = 0.0
 
     def start(self) -> None:
         """Run the loop as a Socket.IO background task."""
@@ -248,18 +408,72 @@ class PushBridge:
                     self.emitted += 1
                 if deltas:
                     for batch in _runs(deltas):
-                        msg = merge(batch)
-                        if msg.pop("overdue_changed"):
-                            msg["overdue_top"] = overdue_top(self.r, int(time.time() * 1000))
-                        self.sio.emit(EVENT, msg)
-                        self.emitted += 1
+                        self._emit_deltas(batch)
                     self.stop.wait(self.interval)  # batch what arrives meanwhile into the next emit
                 if time.monotonic() - last_flow >= FLOW_EVERY_S:
                     last_flow = time.monotonic()
-                    self.sio.emit(FLOW_EVENT, flow_message(self.r, self.tz))
+                    self.sio.emit(FLOW_EVENT, flow_message(self.r, self.tz), to=self._wall())
+                if self.rooms is not None and time.monotonic() - self._health_at >= HEALTH_EVERY_S:
+                    self._health_at = time.monotonic()
+                    self._emit_health(self.rooms.geo)
+                self._emit_feeds()
             except redis.RedisError as err:
                 log.warning("push: redis unavailable (%s)", err)
+                self.epoch = ""  # Redis may come back as a new run: read its id again
                 self.stop.wait(1.0)
+
+    def _emit_health(self, geo: Geography) -> None:
+        """Push {area: [score, colour]} for the areas whose health changed since the last push, and
+        keep the whole map in Redis for snapshots (a bad stored value is logged, never stops the loop)."""
+        try:
+            scores = hs.compute_all(self.r, geo, default_registry(), int(time.time() * 1000), self.tz)
+        except (ValueError, KeyError, TypeError) as err:
+            log.warning("push: health not computed (%s)", err)
+            return
+        new = hs.compact(scores)
+        hs.save(self.r, new)
+        diff = hs.changed(self._health, new)
+        self._health = new
+        if diff:
+            self.sio.emit(HEALTH_EVENT, diff)
+
+    def _wall(self) -> str | None:
+        """Where wall-only events go: the wall room (None, everyone, without rooms)."""
+        return WALL_ROOM if self.rooms is not None else None
+
+    def _stamp(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Mark a message with this web process and the Redis run it comes from."""
+        if not self.epoch:
+            self.epoch = redis_epoch(self.r)
+        msg["boot"], msg["epoch"] = BOOT, self.epoch
+        return msg
+
+    def _emit_deltas(self, batch: list[c.Delta]) -> None:
+        """One message per room with members (every page gets the wall's message without rooms)."""
+        rooms = self.rooms
+        top: list[dict[str, Any]] | None = None  # read once for every wall page
+        for room in rooms.active() if rooms is not None else [WALL_ROOM]:
+            msg = room_message(room, batch, rooms.filters(room) if rooms is not None else (wall_field, None))
+            if msg is None:
+                continue
+            if "overdue_top" in msg:
+                top = top if top is not None else overdue_top(self.r, int(time.time() * 1000))
+                msg["overdue_top"] = top
+            self.sio.emit(EVENT, self._stamp(msg), to=room if rooms is not None else None)
+            self.emitted += 1
+
+    def _emit_feeds(self) -> None:
+        """Read the feeds' health every FEEDS_CHECK_S; push it when a kind turned stale or fresh, and
+        every FEEDS_EVERY_S anyway (the data ages on the pages follow the feeds' heartbeats)."""
+        mono = time.monotonic()
+        if self.cfg is None or mono - self._feeds_at < FEEDS_CHECK_S:
+            return
+        self._feeds_at = mono
+        now = int(time.time() * 1000)
+        status = read_freshness(self.r, self.cfg, now)
+        if status_changed(self._feeds, status) or mono - self._feeds_sent >= FEEDS_EVERY_S:
+            self._feeds, self._feeds_sent = status, mono
+            self.sio.emit(FEEDS_EVENT, self._stamp({"ts": now, "kinds": status}))
 
 
 def _alert_runs(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

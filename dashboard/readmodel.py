@@ -13,8 +13,14 @@ cell, community, subdistrict, district, dept, cat):
 - ``day_key(yyyymmdd)``: ``<step>`` and ``<step>:<scope>:<id>`` -> events that day; ``ontime``/``late``
   (and ``:dept:<id>``) -> cases closed that day within / outside their SLAs; ``dur:<stage>:<bucket>``
   -> stage durations (half-octave minute buckets) for medians. Kept 92 days;
-- ``hour_key(yyyymmddhh)``: ``<step>`` and ``<step>:cat:<id>`` -> events that hour. Kept 49 hours;
+  Per area (cell, community, subdistrict): ``ontime:<scope>:<id>``/``late:<scope>:<id>`` and
+  ``hdur:<scope>:<id>:<bucket>`` (the handle stage's durations), for the drill-down views;
+- ``hour_key(yyyymmddhh)``: ``<step>`` and ``<step>:cat:<id>`` -> events that hour, and
+  ``<step>:<scope>:<id>`` for the areas below the district (TREND_STEPS only). Kept 49 hours;
 - ``m5_key(yyyymmddhhmm)``: ``into:<stage>`` -> cases entering a stage in that 5 minutes. Kept 2 hours;
+- ``cell_cases_key(cell)``: set of the cell's open case ids; ``cell_closed_key(cell)``: its newest 20
+  closed cases (case -> closed ms). Written by the processor beside the counters;
+- ``sensor_hist_key(sensor, epoch_hour)``: 5-minute slot -> the highest reading in it. Kept 25 hours;
 - ``contract.CELL_OPEN`` (cell -> open) and ``contract.COUNTERS`` (``open``, ``overdue``,
   ``<step>:<yyyymmdd>``) for the wall's map and header.
 """
@@ -45,6 +51,11 @@ DAY_TTL_S = 92 * 86400
 HOUR_TTL_S = 49 * 3600
 M5_TTL_S = 2 * 3600
 DISTRICT = "all"
+TREND_STEPS = ("reported", "closed")  # the steps hour hashes count per area (the area views' trends)
+CELL_CLOSED_KEEP = 20  # recently closed cases kept per cell
+SENSOR_SLOT_MS = 5 * 60_000  # one history point per sensor per 5 minutes (the highest value in it)
+SENSOR_HIST_MS = 24 * 3_600_000
+SENSOR_HIST_TTL_S = 25 * 3600
 
 
 def day_key(day: str) -> str:
@@ -60,6 +71,27 @@ def hour_key(hour: str) -> str:
 def m5_key(slot: str) -> str:
     """The hash of one 5-minute slot's stage entries (yyyymmddhhmm, minute a multiple of 5)."""
     return f"{c.TAG}:rm:m5:{slot}"
+
+
+def cell_cases_key(cell: str) -> str:
+    """The set of a cell's open case ids."""
+    return f"{c.TAG}:rm:cell-cases:{cell}"
+
+
+def cell_closed_key(cell: str) -> str:
+    """The sorted set of a cell's most recently closed cases (case id -> closed time ms)."""
+    return f"{c.TAG}:rm:cell-closed:{cell}"
+
+
+def sensor_hist_key(sensor: str, epoch_hour: int) -> str:
+    """The hash of one sensor's readings in one UTC hour: 5-minute slot (0..11) -> highest value."""
+    return f"{c.TAG}:rm:sensor-hist:{sensor}:{epoch_hour}"
+
+
+def sensor_hist_hours(now_ms: int) -> list[int]:
+    """The epoch hours (ms // 3,600,000) covering the last 24 hours, oldest first."""
+    now_h = now_ms // 3_600_000
+    return list(range(now_h - 24, now_h + 1))
 
 
 Contrib = Counter[tuple[str, str]]
@@ -136,7 +168,7 @@ def contributions(s: Summary, sla: SlaConfig, tz: ZoneInfo, clock: Clock | None 
     out = _state_part(s)
     _event_parts(out, s, s.case.applied, "-", None, clock)
     intervals = _intervals(s.case)
-    _interval_parts(out, intervals, clock)
+    _interval_parts(out, intervals, clock, s.place)
     late = any(_late(iv, sla, tz) for iv in intervals)
     _verdict_part(out, s, late, clock, 1)
     return out
@@ -162,7 +194,7 @@ def append_diff(
         prev_stage = STAGE_OF.get(ev.step)
     _event_parts(out, new, new.case.applied[n:], dept, prev_stage, clock)
     old_iv, new_iv = _intervals(old.case), _intervals(new.case)
-    _interval_parts(out, new_iv[len(old_iv) :], clock)
+    _interval_parts(out, new_iv[len(old_iv) :], clock, new.place)
     late_old = any(_late(iv, sla, tz) for iv in old_iv)
     late_new = late_old or any(_late(iv, sla, tz) for iv in new_iv[len(old_iv) :])
     _verdict_part(out, old, late_old, clock, -1)
@@ -211,6 +243,9 @@ def _event_parts(
             out[(dk, f"{ev.step}:{scope}:{ident}")] += 1
         out[(hk, ev.step)] += 1
         out[(hk, f"{ev.step}:cat:{s.category}")] += 1
+        if ev.step in TREND_STEPS:
+            for scope, ident in areas[:-1]:
+                out[(hk, f"{ev.step}:{scope}:{ident}")] += 1
         out[(c.COUNTERS, f"{ev.step}:{day}")] += 1
         stage = STAGE_OF.get(ev.step)
         if stage is not None and (stage != prev_stage or ev.step in ("returned", "reopened", "escalated")):
@@ -219,10 +254,16 @@ def _event_parts(
         prev_stage = stage
 
 
-def _interval_parts(out: Contrib, intervals: list[tuple[str, int, int, str]], clock: Clock) -> None:
-    """Stage-duration histogram counts, on the day each stage was left."""
+def _interval_parts(
+    out: Contrib, intervals: list[tuple[str, int, int, str]], clock: Clock, place: Place
+) -> None:
+    """Stage-duration histogram counts, on the day each stage was left (the handle stage per area too)."""
     for done, entered, exited, _priority in intervals:
-        out[(day_key(clock.minute(exited)[:8]), f"dur:{done}:{duration_bucket(exited - entered)}")] += 1
+        dk, bucket = day_key(clock.minute(exited)[:8]), duration_bucket(exited - entered)
+        out[(dk, f"dur:{done}:{bucket}")] += 1
+        if done == "handle":
+            for scope, ident in place.scopes()[:-1]:
+                out[(dk, f"hdur:{scope}:{ident}:{bucket}")] += 1
 
 
 def _late(iv: tuple[str, int, int, str], sla: SlaConfig, tz: ZoneInfo) -> bool:
@@ -250,6 +291,8 @@ def _verdict_part(out: Contrib, s: Summary, late: bool, clock: Clock, sign: int)
         verdict = "late" if late else "ontime"
         out[(dk, verdict)] += sign
         out[(dk, f"{verdict}:dept:{case.department or '-'}")] += sign
+        for scope, ident in s.place.scopes()[:-1]:
+            out[(dk, f"{verdict}:{scope}:{ident}")] += sign
 
 
 def _intervals(case: Case) -> list[tuple[str, int, int, str]]:

@@ -9,7 +9,8 @@ Geometry comes from /geo/*.geojson (static, cached), never inside the layout or 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import dash
 import dash_leaflet as dl
@@ -18,10 +19,13 @@ from dash_socketio import DashSocketIO
 
 from dashboard.alerts.levels import LEVELS
 from dashboard.app import ctx, request_lang
+from dashboard.freshness import CAMERA, CASE, SENSOR
 from dashboard.i18n import Lang, bundle, t
 from dashboard.lifecycle import STAGES
 from dashboard.push import keys as push_keys
 from dashboard.push import read_snapshot
+from layouts import nav
+from layouts.devices import device_layers
 from layouts.names import area_name, area_short, catalogue_names
 
 # Element ids: the UI contract (docs/UI.md). Tests and other code use these constants.
@@ -30,6 +34,9 @@ CELLS = "wall-cells"
 SUBDISTRICTS = "wall-subdistricts"
 OUTLINE = "wall-outline"
 CONNECTION = "connection-status"
+CONNECTION_BANNER = "connection-banner"  # "connection lost, last update hh:mm:ss" (hidden while connected)
+FEEDS = "wall-feeds"  # store: the feeds' freshness per record kind (snapshot, then the "feeds" event)
+FRESH = "fresh-{}"  # per panel: the age of its data, e.g. fresh-lifecycle-flow (docs/UI.md)
 CLOCK = "wall-clock"
 SOCKET = "wall-socket"
 LIVE = "wall-live"
@@ -72,6 +79,7 @@ DUTY_NAME = "duty-name"
 SOUND = "sound-toggle"
 ALERT_CELLS = "alert-cells"  # outlines of the cells with active alerts (hideout only, geometry cached)
 ALERT_COMMUNITIES = "alert-communities"
+Mode = Literal["desk", "wall"]  # an operator's screen (/) or an unattended command wall (/wall)
 GRAPH_CONFIG: Any = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 
 # The figures' dark look, a plain dict (no plotly template lookup, nothing from a CDN); the page's JS
@@ -108,12 +116,18 @@ BINS = [0, 1, 2, 4, 6, 9, 13]
 COLORS = ["#12303a", "#1d5c63", "#2f8f83", "#9bbf5a", "#f2c14e", "#f08a3e", "#e5484d"]
 
 
+def _fresh(panel_id: str) -> html.Span:
+    """A panel's freshness mark (the page's JS writes the age into it every second)."""
+    data: Any = {"data-fresh": ""}
+    return html.Span(id=FRESH.format(panel_id), className="fresh", **data)
+
+
 def _kpi(kpi_id: str, label_key: str, lang: Lang) -> html.Div:
     """One live counter tile."""
     return html.Div(
         [
             html.Div("–", id=kpi_id, className="kpi-value"),
-            html.Div(t(label_key, lang), className="kpi-label"),
+            html.Div([t(label_key, lang), _fresh(kpi_id)], className="kpi-label"),
         ],
         className="kpi",
     )
@@ -132,7 +146,8 @@ def _legend(lang: Lang) -> html.Div:
 def _panel(title_key: str, lang: Lang, content: Any, panel_id: str) -> html.Section:
     """A titled side panel around ``content`` (which carries the panel's id)."""
     return html.Section(
-        [html.Div(t(title_key, lang), className="panel-title"), content], className=f"panel {panel_id}-panel"
+        [html.Div([t(title_key, lang), _fresh(panel_id)], className="panel-title"), content],
+        className=f"panel {panel_id}-panel",
     )
 
 
@@ -147,6 +162,7 @@ def _meta(lang: Lang) -> dict[str, Any]:
         "strings": bundle(lang),
         "stages": list(STAGES),
         "plot": PLOT_LAYOUT,
+        "fresh": FRESH_PANELS,
         "cells": {a.id: [area_name(a, lang), a.parent_id] for a in geo.cells.values()},
         "communities": {a.id: a.parent_id for a in geo.communities.values()},
         "subdistricts": {a.id: area_name(a, lang) for a in geo.subdistricts.values()},
@@ -177,6 +193,23 @@ def _graph(graph_id: str) -> dcc.Graph:
     )
 
 
+# The page joins the Socket.IO room of its view (dashboard/push.py rooms) and, when the server goes away,
+# tries again every 0.5-2 s: the wall is current again within seconds of the server's return. WebSocket
+# only: assets/sockettap.js reads every delta frame from it (a Dash prop would coalesce them).
+SOCKET_OPTIONS: Any = {
+    "auth": {"view": "wall"},
+    "transports": ["websocket"],
+    "reconnectionDelay": 500,
+    "reconnectionDelayMax": 2000,
+}
+# Which record kind each panel shows (dashboard/freshness.py): its feed's health greys it out.
+FRESH_PANELS: dict[str, str] = {
+    **{p: CASE for p in (KPI_OPEN, KPI_REPORTED, KPI_CLOSED, FLOW, LEAGUE, SUBDISTRICT_TOTALS)},
+    **{p: CASE for p in (CATEGORY_GRAPH, OVERDUE_LIST, TREND_GRAPH, TICKER, TOP_CELLS)},
+    KPI_CAMERAS: CAMERA,
+    KPI_READINGS: SENSOR,
+}
+
 ARIA_OFF: Any = {"aria-pressed": "false"}  # the sound starts off; the page's JS sets it from localStorage
 
 
@@ -192,8 +225,8 @@ def _alert_layer(layer_id: str, url: str) -> dl.GeoJSON:
     )
 
 
-def _alert_panel(lang: Lang) -> html.Section:
-    """The active warnings: counters by level, the duty officer's name and note, the list."""
+def _alert_panel(lang: Lang, mode: Mode) -> html.Section:
+    """The active warnings: counters by level, the duty officer's name and note (desk only), the list."""
     counts = html.Div(
         [
             html.Span(
@@ -229,23 +262,55 @@ def _alert_panel(lang: Lang) -> html.Section:
         ],
         className="duty-row",
     )
+    controls = (
+        [duty, html.A(t("alerts_history", lang), href=f"/alerts?lang={lang}", id="alerts-history-link")]
+        if mode == "desk"
+        else []
+    )
     return html.Section(
         [
             html.Div([t("alerts_title", lang), counts], className="panel-title"),
-            duty,
-            html.A(t("alerts_history", lang), href=f"/alerts?lang={lang}", id="alerts-history-link"),
+            *controls,
             html.Div(id=ALERT_LIST, className="alert-list"),
         ],
         className=f"panel {ALERT_LIST}-panel",
     )
 
 
+def _status_row(lang: Lang) -> html.Div:
+    """The sound toggle and the link to the other language."""
+    lang_href = "?lang=en" if lang == "zh-CN" else "?lang=zh-CN"
+    return html.Div(
+        [
+            nav.search_box(lang),
+            html.Button(t("sound_enable", lang), id=SOUND, className="sound-toggle", n_clicks=0, **ARIA_OFF),
+            html.A(t("lang_other", lang), href=lang_href, className="lang", id="lang-switch"),
+        ],
+        className="status-row",
+    )
+
+
+def _about(lang: Lang) -> html.Details:
+    """The about box: where the data comes from, and that the boundaries are approximate."""
+    return html.Details(
+        [html.Summary(t("about_title", lang)), html.P(t("about_geo", lang)), html.P(t("about_feed", lang))],
+        className="about",
+        id="about",
+    )
+
+
 def layout(lang: str | None = None, **_: Any) -> html.Div:
-    """The wall, built at each page load from one snapshot of the read models."""
+    """The wall at ``/``, built at each page load from one snapshot of the read models."""
+    return page(lang)
+
+
+def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -> html.Div:
+    """The wall page: ``desk`` for an operator (``/``), ``wall`` for an unattended command wall
+    (``/wall``: no controls, root class ``mode-wall``); ``map_extra`` goes over the map."""
     c = ctx()
     lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
     try:
-        snap = read_snapshot(c.redis, c.tz)
+        snap = read_snapshot(c.redis, c.tz, c.cfg)
     except Exception:  # Redis away at page load: show the map, the page resyncs when it can
         snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}, "alerts": {"seq": -1, "alerts": []}}
     alerts = snap.pop("alerts", None) or {"seq": -1, "alerts": []}
@@ -263,7 +328,10 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 id=CELLS,
                 url="/geo/cells.geojson",
                 style={"variable": "citybrain.map.cellStyle"},
-                hideout={"counts": snap["cells"], "bins": BINS, "colors": COLORS, "seq": snap["seq"]},
+                hideout={
+                    **{"counts": snap["cells"], "bins": BINS, "colors": COLORS, "seq": snap["seq"]},
+                    **{"mode": "open", "health": snap.get("health") or {}},  # the colour switch (area.js)
+                },
                 hoverStyle={"variable": "citybrain.map.hoverStyle"},
                 onEachFeature={"variable": "citybrain.map.cellTooltip"},
             ),
@@ -294,7 +362,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
         attributionControl=bool(c.cfg.web.tile_url),
         style={"width": "100%", "height": "100%", "background": "#071219"},
     )
-    lang_href = "?lang=en" if lang_ == "zh-CN" else "?lang=zh-CN"
+    desk = mode == "desk"  # the sound and language controls and the about box: an operator's screen only
     header = html.Header(
         [
             html.Div(
@@ -304,21 +372,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             html.Div(
                 [
                     html.Span(t("connecting", lang_), id=CONNECTION, className="conn conn-wait"),
-                    html.Div(
-                        [
-                            html.Button(
-                                t("sound_enable", lang_),
-                                id=SOUND,
-                                className="sound-toggle",
-                                n_clicks=0,
-                                **ARIA_OFF,
-                            ),
-                            html.A(
-                                t("lang_other", lang_), href=lang_href, className="lang", id="lang-switch"
-                            ),
-                        ],
-                        className="status-row",
-                    ),
+                    *([_status_row(lang_)] if desk else []),
                 ],
                 className="status",
             ),
@@ -343,7 +397,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     )
     right = html.Aside(
         [
-            _alert_panel(lang_),
+            _alert_panel(lang_, mode),
             _panel("overdue_title", lang_, html.Div(id=OVERDUE_LIST, className="overdue"), OVERDUE_LIST),
             _panel("trend_title", lang_, html.Div(_graph(TREND_GRAPH), className="graph-box"), TREND_GRAPH),
         ],
@@ -352,28 +406,25 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     overlays = [
         html.Div(id=ALERT_BANNER, className="alert-banner hidden", role="alert"),
         html.Div(
-            [html.Div(t("top_cells", lang_), className="panel-title"), html.Ol(id=TOP_CELLS)],
+            [
+                html.Div([t("top_cells", lang_), _fresh(TOP_CELLS)], className="panel-title"),
+                html.Ol(id=TOP_CELLS),
+            ],
             className="map-overlay top-cells-box",
         ),
         html.Div(
             [
                 _legend(lang_),
-                html.Details(
-                    [
-                        html.Summary(t("about_title", lang_)),
-                        html.P(t("about_geo", lang_)),
-                        html.P(t("about_feed", lang_)),
-                    ],
-                    className="about",
-                    id="about",
-                ),
+                *([nav.wall_colour_switch(lang_), _about(lang_)] if desk else []),
             ],
             className="map-overlay legend-box",
         ),
+        device_layers(lang_, controls=desk),  # cameras and sensors: assets/devices.js draws them
+        *map_extra,
     ]
     ticker = html.Section(
         [
-            html.Div(t("ticker_title", lang_), className="ticker-title"),
+            html.Div([t("ticker_title", lang_), _fresh(TICKER)], className="ticker-title"),
             html.Div(id=TICKER, className="ticker"),
         ],
         className="wall-ticker",
@@ -385,13 +436,17 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 [left, html.Div([cell_map, *overlays], className="wall-map"), right, ticker],
                 className="wall-body",
             ),
-            DashSocketIO(id=SOCKET, eventNames=["delta", "flow", "alerts"]),
+            DashSocketIO(
+                id=SOCKET, eventNames=["delta", "flow", "alerts", "feeds", "health"], options=SOCKET_OPTIONS
+            ),
+            html.Div(id=CONNECTION_BANNER, className="connection-banner hidden", role="alert"),
+            dcc.Store(id=FEEDS, data={"ts": snap.get("ts", 0), "kinds": snap.pop("feeds", {})}),
             dcc.Store(id=ALERTS, data=alerts),
             dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
             dcc.Store(id=META, data=_meta(lang_)),
             dcc.Interval(id=TICK, interval=1000),
         ],
-        className=f"wall lang-{lang_}",
+        className=f"wall mode-{mode} lang-{lang_}",
         lang=lang_,
     )
 
@@ -491,6 +546,21 @@ def register_callbacks(app: Dash) -> None:
         Output(CONNECTION, "children"),
         Output(CONNECTION, "className"),
         Input(SOCKET, "connected"),
+        State(META, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("citybrain", "onFeeds"),
+        Output(FEEDS, "data"),
+        Input(SOCKET, "data-feeds"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # ages and stale marks are written into the marks, not re-rendered
+        ClientsideFunction("citybrain", "freshness"),
+        Output(CONNECTION_BANNER, "children"),
+        Output(CONNECTION_BANNER, "className"),
+        Input(TICK, "n_intervals"),
+        Input(SOCKET, "connected"),
+        Input(FEEDS, "data"),
         State(META, "data"),
     )
     app.clientside_callback(

@@ -327,9 +327,7 @@ def test_warm_start_fills_the_wall_without_a_sensor_flood(r: redis.Redis) -> Non
     yesterday = datetime.now(TZ).replace(hour=15, minute=0, second=0, microsecond=0).timestamp() - 86400
     sim = Simulator("simulator", Sink(r, "simulator"), r, GEO, CAT, 1.0, 5, start_s=yesterday)
     now_ms = int(yesterday * 1000)
-    t = time.perf_counter()
     assert sim.begin(now_ms)  # nothing saved: a warm start (two days of cases) ...
-    assert time.perf_counter() - t < 5.0
     r.flushall()
     sim = Simulator("simulator", Sink(r, "simulator").start(), r, GEO, CAT, 1.0, 5, start_s=yesterday)
     recs = [x for x in sim.warm_start(now_ms, span_s=20 * 3600) if not isinstance(x, c.CameraStatus)]

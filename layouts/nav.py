@@ -1,0 +1,195 @@
+"""What every page shares to find its way: the search box, the language switch, the map colour switch,
+and numbers and dates in the page language.
+
+The search answers on the server (``dashboard.areas.search``) as the text is typed; Enter or a click on
+a hit goes there through the pages router (``dcc.Location``), so the browser's history keeps each step.
+The language is remembered per browser by assets/area.js (``localStorage``); every link here carries
+``?lang=`` so a page always shows the language it was asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html
+
+from dashboard import areas
+from dashboard.app import ctx
+from dashboard.i18n import Lang, duration, t
+
+# Element ids: the UI contract (docs/UI.md).
+SEARCH = "search-box"
+SEARCH_HITS = "search-hits"
+SEARCH_META = "search-meta"
+LANG_SWITCH = "lang-switch"
+COLOUR_SWITCH = "map-colour-switch"
+LOCATION = "_pages_location"  # the pages router's dcc.Location (dash.page_container)
+
+MODES = ("health", "open", "alerts")
+SEARCH_MIN = 1
+SEARCH_LIMIT = 8
+HREF_LEVEL = {"subdistrict": "subdistrict", "community": "community", "cell": "cell"}
+
+
+def data(**attrs: str) -> dict[str, Any]:
+    """``data-*`` attributes for a component (``data(area="ZM")`` -> ``data-area="ZM"``)."""
+    return {f"data-{k}": v for k, v in attrs.items()}
+
+
+def with_lang(href: str, lang: Lang) -> str:
+    """A same-site link that keeps the page language."""
+    return f"{href}{'&' if '?' in href else '?'}lang={quote(lang)}"
+
+
+def area_href(level: str, area_id: str, lang: Lang) -> str:
+    """The page of an area: ``/`` for the district, ``/<level>/<id>`` below."""
+    if level == "district":
+        return with_lang("/", lang)
+    return with_lang(f"/{level}/{quote(area_id, safe='')}", lang)
+
+
+def lang_switch(lang: Lang) -> html.A:
+    """The visible zh / en switch: a link to this page in the other language (remembered by area.js)."""
+    other = "en" if lang == "zh-CN" else "zh-CN"
+    return html.A(
+        t("lang_other", lang), href=f"?lang={other}", className="lang", id=LANG_SWITCH, **data(lang=other)
+    )
+
+
+def search_box(lang: Lang) -> html.Div:
+    """The search field with its list of hits (filled by the server as the text is typed)."""
+    return html.Div(
+        [
+            dcc.Input(
+                id=SEARCH,
+                type="search",
+                placeholder=t("search_placeholder", lang),
+                debounce=False,
+                autoComplete="off",
+                maxLength=64,
+                className="search-input",
+            ),
+            html.Div(id=SEARCH_HITS, className="search-hits", role="listbox"),
+            dcc.Store(id=SEARCH_META, data={"lang": lang}),
+        ],
+        className="search",
+    )
+
+
+def colour_switch(lang: Lang, value: str = "health") -> dcc.RadioItems:
+    """Colour the map's areas by health, open cases or active alerts."""
+    return dcc.RadioItems(
+        id=COLOUR_SWITCH,
+        options=[{"label": t(f"mode_{m}", lang), "value": m} for m in MODES],
+        value=value,
+        inline=True,
+        className="map-colour-switch",
+    )
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def num(n: float | None, lang: Lang, digits: int = 0) -> str:
+    """A number with thousands separators ("–" for none)."""
+    if n is None:
+        return "–"
+    return f"{n:,.{digits}f}"
+
+
+def pct(share: float | None, lang: Lang) -> str:
+    """A share 0..1 as a percentage with one decimal ("–" for none)."""
+    if share is None:
+        return "–"
+    return f"{100 * share:.1f}%"
+
+
+def minutes(m: float | None, lang: Lang) -> str:
+    """Minutes as a duration in the language ("–" for none)."""
+    return "–" if m is None else duration(m * 60_000, lang)
+
+
+def when(ts: int | None, lang: Lang, tz: ZoneInfo) -> str:
+    """A local date and time: "11月28日 14:05" / "28 Nov 14:05" ("–" for none)."""
+    if not ts:
+        return "–"
+    d = datetime.fromtimestamp(ts / 1000, tz)
+    if lang == "zh-CN":
+        return f"{d.month}月{d.day}日 {d:%H:%M}"
+    return f"{d.day} {d:%b %H:%M}"
+
+
+# --------------------------------------------------------------------------- search
+
+
+def hits(q: str | None, lang: Lang) -> list[dict[str, str]]:
+    """Search hits for ``q``: each with its label and link in the page language."""
+    q = (q or "").strip()
+    if len(q) < SEARCH_MIN:
+        return []
+    c = ctx()
+    out = []
+    for h in areas.search(c.geo, c.redis, q, SEARCH_LIMIT):
+        name = h["name_en"] if lang == "en" else h["name_zh"]
+        out.append({"kind": h["kind"], "id": h["id"], "name": name, "href": with_lang(h["href"], lang)})
+    return out
+
+
+def hit_list(found: list[dict[str, str]], q: str | None, lang: Lang) -> list[Any]:
+    """The hits as links (the first is where Enter goes); a line saying nothing matched."""
+    if not found:
+        return [html.Div(t("search_none", lang), className="search-none")] if (q or "").strip() else []
+    return [
+        dcc.Link(
+            [
+                html.Span(t(f"kind_{h['kind']}", lang), className="search-kind"),
+                html.Span(h["id"], className="search-id"),
+                html.Span(h["name"], className="search-name"),
+            ],
+            href=h["href"],
+            className=f"search-hit kind-{h['kind']}",
+        )
+        for h in found
+    ]
+
+
+def register(app: Dash) -> None:
+    """Wire the search box (server callbacks; every page has one)."""
+
+    @app.callback(
+        Output(SEARCH_HITS, "children"),
+        Input(SEARCH, "value"),
+        State(SEARCH_META, "data"),
+        prevent_initial_call=True,
+    )
+    def show_hits(q: str | None, meta: dict[str, Any]) -> list[Any]:
+        """The hits for what is typed."""
+        lang: Lang = meta["lang"]
+        return hit_list(hits(q, lang), q, lang)
+
+    @app.callback(
+        Output(LOCATION, "href", allow_duplicate=True),
+        Input(SEARCH, "n_submit"),
+        State(SEARCH, "value"),
+        State(SEARCH_META, "data"),
+        prevent_initial_call=True,
+    )
+    def go(_n: int | None, q: str | None, meta: dict[str, Any]) -> Any:
+        """Enter: go to the first hit (nothing when there is none)."""
+        found = hits(q, meta["lang"])
+        return found[0]["href"] if found else dash.no_update
+
+
+WALL_COLOUR_SINK = "map-colour-state"  # the wall's colouring as applied (written by assets/area.js)
+
+
+def wall_colour_switch(lang: Lang) -> html.Div:
+    """The wall's colour switch (open cases by default, as the legend), with the store its callback
+    writes; the cells layer's hideout carries the choice (``mode``)."""
+    return html.Div(
+        [colour_switch(lang, "open"), dcc.Store(id=WALL_COLOUR_SINK)], className="wall-colour-switch"
+    )

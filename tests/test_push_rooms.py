@@ -1,0 +1,192 @@
+"""Socket.IO rooms: which page gets which part of a delta; the feeds' freshness per record kind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard import contract as c
+from dashboard import readmodel as rm
+from dashboard.freshness import kind_status, status_changed
+from dashboard.geo import Geography, load_default_geography
+from dashboard.push import (
+    WALL_ROOM,
+    Rooms,
+    area_filter,
+    area_ids,
+    merge,
+    room_for,
+    room_message,
+)
+from tests.conftest import App, wait_for
+
+
+@pytest.fixture(scope="module")
+def geo() -> Geography:
+    """The shipped geography."""
+    return load_default_geography()
+
+
+def delta(seq: int, cell: str, sub: str, comm: str, case: str = "K-1") -> c.Delta:
+    """A delta as the processor writes it for one case reported in ``cell``."""
+    day = rm.day_key("20260101")
+    return c.Delta(
+        seq=seq,
+        ts=1,
+        inc={
+            c.CELL_OPEN: {cell: 1},
+            c.COUNTERS: {"open": 1, "reported:20260101": 1},
+            rm.OPEN: {
+                f"cell:{cell}:registration": 1,
+                f"community:{comm}:registration": 1,
+                f"subdistrict:{sub}:registration": 1,
+                "district:all:registration": 1,
+                "dept:-:registration": 1,
+            },
+            day: {"reported": 1, f"reported:cell:{cell}": 1, f"reported:subdistrict:{sub}": 1},
+        },
+        ticker=[{"case": case, "cell": cell, "step": "reported", "ts": 1}],
+    )
+
+
+def test_rooms_of_paths(geo: Geography) -> None:
+    sub, comm, cell = "ZM", "ZM-C01", "ZM-0001"
+    assert room_for("/", geo) == room_for("/wall", geo) == room_for("/?lang=en", geo) == WALL_ROOM
+    assert room_for(f"/subdistrict/{sub}", geo) == f"area:{sub}"
+    assert room_for(f"/community/{comm}", geo) == f"area:{comm}"
+    assert room_for(f"/cell/{cell}", geo) == f"area:{cell}"
+    assert room_for("/case/K-9", geo) == "case:K-9"
+    # an unknown area, a cell id under the wrong level, or another page: no room
+    assert room_for("/subdistrict/NOPE", geo) is None
+    assert room_for(f"/subdistrict/{cell}", geo) is None
+    assert room_for("/alerts", geo) is None
+    assert room_for(None, geo) == WALL_ROOM  # a client naming no view (a script, a benchmark): the wall's
+
+
+def test_area_holds_its_communities_and_cells(geo: Geography) -> None:
+    ids = area_ids(geo, "ZM")
+    assert "ZM" in ids and "ZM-C01" in ids and "ZM-0001" in ids
+    assert not any(i.startswith("SW") for i in ids)
+    assert area_ids(geo, "ZM-0001") == frozenset({"ZM-0001"})
+
+
+def test_area_filter_keeps_only_fields_inside_the_area(geo: Geography) -> None:
+    keep = area_filter(area_ids(geo, "ZM-C01"))
+    cell = geo.children("ZM-C01")[0].id
+    other = next(a.id for a in geo.cells.values() if a.parent_id != "ZM-C01")
+    day = rm.day_key("20260101")
+    assert keep(c.CELL_OPEN, cell) and not keep(c.CELL_OPEN, other)
+    assert keep(rm.OPEN, f"cell:{cell}:handle") and keep(rm.OPEN, "community:ZM-C01:handle")
+    assert not keep(rm.OPEN, "subdistrict:ZM:handle")  # the parent is not inside the area
+    assert not keep(rm.OPEN, "district:all:handle") and not keep(rm.OPEN, "dept:d1:handle")
+    assert keep(rm.OVERDUE_N, f"cell:{cell}") and not keep(rm.OVERDUE_N, f"cell:{other}")
+    assert keep(day, f"reported:cell:{cell}") and not keep(day, "reported")
+    assert not keep(c.COUNTERS, "open")
+
+
+def test_each_room_gets_what_it_shows(geo: Geography) -> None:
+    rooms = Rooms(geo)
+    sub = "ZM"
+    comm = geo.children(sub)[0].id
+    cell = geo.children(comm)[0].id
+    away = next(a for a in geo.cells.values() if not a.id.startswith(sub))
+    away_comm = away.parent_id or ""
+    away_sub = geo.communities[away_comm].parent_id or ""
+    batch = [delta(7, cell, sub, comm, "K-1"), delta(8, away.id, away_sub, away_comm, "K-2")]
+
+    wall = room_message(WALL_ROOM, batch, rooms.filters(WALL_ROOM))
+    assert wall is not None and wall == {k: v for k, v in merge(batch).items() if k != "overdue_changed"}
+    assert wall["inc"][c.COUNTERS]["open"] == 2 and len(wall["ticker"]) == 2
+
+    area = room_message(f"area:{sub}", batch, rooms.filters(f"area:{sub}"))
+    assert area is not None and (area["from"], area["to"]) == (7, 8)
+    assert area["inc"][c.CELL_OPEN] == {cell: 1}
+    assert set(area["inc"][rm.OPEN]) == {f"cell:{cell}:registration", f"community:{comm}:registration",
+                                         f"subdistrict:{sub}:registration"}  # fmt: skip
+    assert c.COUNTERS not in area["inc"] and [t["case"] for t in area["ticker"]] == ["K-1"]
+
+    # a room far from both cases still gets the seq range (a page tells a gap from "nothing here")
+    far = next(s for s in geo.subdistricts if s not in (sub, away_sub))
+    empty = room_message(f"area:{far}", batch, rooms.filters(f"area:{far}"))
+    assert empty is not None and empty["inc"] == {} and empty["ticker"] == [] and empty["to"] == 8
+
+    case = room_message("case:K-2", batch, rooms.filters("case:K-2"))
+    assert case is not None and [t["case"] for t in case["ticker"]] == ["K-2"] and "inc" not in case
+    assert room_message("case:K-3", batch, rooms.filters("case:K-3")) is None
+    assert rooms.filters(f"area:{sub}") is rooms.filters(f"area:{sub}")  # built once
+
+
+def test_rooms_track_members(geo: Geography) -> None:
+    rooms = Rooms(geo)
+    rooms.join("a", WALL_ROOM)
+    rooms.join("b", "area:ZM")
+    rooms.join("c", "area:ZM")
+    assert rooms.active() == ["area:ZM", WALL_ROOM]
+    rooms.leave("b")
+    rooms.leave("a")
+    assert rooms.active() == ["area:ZM"]
+    rooms.leave("c")
+    rooms.leave("unknown")
+    assert rooms.active() == []
+
+
+def feed(stale: bool, beat: int | None) -> dict[str, Any]:
+    """One feed's health as dashboard.health.feeds_health reports it."""
+    return {"stale": stale, "heartbeat_ms": beat, "healthy": not stale}
+
+
+def test_a_kind_is_stale_when_any_of_its_feeds_is() -> None:
+    kinds: dict[str, tuple[str, ...]] = {"cams": ("camera_status",), "hotline": ("case_event",)}
+    st = kind_status(
+        {"cams": feed(False, 900), "hotline": feed(True, 100), "simulator": feed(False, 950)},
+        kinds | {"simulator": ("case_event", "sensor_reading", "camera_status")},
+    )
+    assert st["case_event"] == {"stale": True, "since": 100, "asof": 100, "feeds": ["hotline"]}
+    assert st["camera_status"] == {"stale": False, "since": None, "asof": 900, "feeds": []}
+    assert st["sensor_reading"]["stale"] is False
+    # an unknown feed counts for every kind; a feed never heard of is stale with no "since"
+    st2 = kind_status({"mystery": feed(True, None)}, {})
+    assert set(st2) == {"case_event", "sensor_reading", "camera_status"}
+    assert st2["camera_status"]["since"] is None and st2["camera_status"]["stale"] is True
+    # a heartbeat moving is no change; a kind turning stale is
+    moved = kind_status({"cams": feed(False, 990), "hotline": feed(True, 100)}, kinds)
+    same = kind_status({"cams": feed(False, 900), "hotline": feed(True, 100)}, kinds)
+    assert not status_changed(same, moved)
+    assert status_changed(same, kind_status({"cams": feed(True, 900), "hotline": feed(True, 100)}, kinds))
+    assert status_changed(None, same)
+
+
+def test_a_socket_client_in_an_area_room_gets_only_that_area(short_tmp: Path, geo: Geography) -> None:
+    """The real app: a Socket.IO client naming /subdistrict/ZM gets ZM's fields and nothing else."""
+    import socketio
+
+    a = App(short_tmp, "--no-simulator").start()
+    got: list[dict[str, Any]] = []
+    sio = socketio.Client()
+    sio.on("delta", got.append)
+    try:
+        sio.connect(a.url, auth={"pathname": "/subdistrict/ZM"}, transports=["websocket"])
+        r = a.client()
+        now = int(time.time() * 1000)
+        inside, outside = "ZM-0001", next(i for i in geo.cells if not i.startswith("ZM"))
+        for case, cell in (("IN-1", inside), ("OUT-1", outside)):
+            ev = c.CaseEvent(
+                event_id=f"{case}-0", case_id=case, ts=now, step="reported", event_type="CM-0101",
+                category="city_management", cell_id=cell, source="test",
+            )  # fmt: skip
+            r.xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+        wait_for(
+            lambda: r.hget(c.CELL_OPEN, inside) == r.hget(c.CELL_OPEN, outside) == "1", 20, what="cases in"
+        )
+        seq = int(r.get(c.DELTA_SEQ) or 0)
+        wait_for(lambda: got and max(m["to"] for m in got) >= seq, 20, what="every delta in the area room")
+        cells = {cell for m in got for cell in m["inc"].get(c.CELL_OPEN, {})}
+        tick = {t["case"] for m in got for t in m["ticker"]}
+        assert cells == {inside} and tick == {"IN-1"}
+        assert all(m["boot"] and m["epoch"] and c.COUNTERS not in m["inc"] for m in got)
+    finally:
+        sio.disconnect()
+        a.stop()
