@@ -303,19 +303,24 @@ def load_sensors(path: Path, geo: Geography | None = None) -> dict[str, Sensor]:
     return out
 
 
-def load_cameras(path: Path, geo: Geography | None = None) -> dict[str, Camera]:
-    """Read and check cameras.csv; RegistryError names the line and field of the first problem."""
+def read_csv_rows(path: Path, columns: tuple[str, ...], error: type[ValueError]) -> list[list[str]]:
+    """The data rows of a UTF-8 CSV file whose header is ``columns``; ``error`` names the file and why."""
     try:
         with open(path, encoding="utf-8", newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
-            if header is None or tuple(header) != CAMERA_COLUMNS:
-                raise RegistryError(f"{path}: line 1: want the header {','.join(CAMERA_COLUMNS)}")
-            rows = list(reader)
+            if header is None or tuple(header) != columns:
+                raise error(f"{path}: line 1: want the header {','.join(columns)}")
+            return list(reader)
     except FileNotFoundError:
-        raise RegistryError(f"{path}: file not found") from None
+        raise error(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise RegistryError(f"{path}: cannot be read ({exc})") from None
+        raise error(f"{path}: cannot be read ({exc})") from None
+
+
+def load_cameras(path: Path, geo: Geography | None = None) -> dict[str, Camera]:
+    """Read and check cameras.csv; RegistryError names the line and field of the first problem."""
+    rows = read_csv_rows(path, CAMERA_COLUMNS, RegistryError)
     out: dict[str, Camera] = {}
     cells = geo.cells if geo is not None else None
     width = len(CAMERA_COLUMNS)

@@ -7,13 +7,14 @@ roster says nothing about where a worker is.
 
 from __future__ import annotations
 
-import csv
 import functools
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dashboard.registry import read_csv_rows
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "roster" / "grid_workers.csv"
 COLUMNS: tuple[str, ...] = ("id", "name_zh", "name_en", "phone", "cell_id", "role")
@@ -58,17 +59,7 @@ def mask_phone(phone: str) -> str:
 
 def load_roster(path: Path = DEFAULT_FILE, cells: Collection[str] | None = None) -> dict[str, list[Worker]]:
     """Workers per cell id (file order); with ``cells``, every cell id must be one of them."""
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None or tuple(header) != COLUMNS:
-                raise RosterError(f"{path}: line 1: want the header {','.join(COLUMNS)}")
-            rows = list(reader)
-    except FileNotFoundError:
-        raise RosterError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise RosterError(f"{path}: cannot be read ({exc})") from None
+    rows = read_csv_rows(path, COLUMNS, RosterError)
     out: dict[str, list[Worker]] = {}
     seen: set[str] = set()
     for n, row in enumerate(rows, start=2):
