@@ -43,6 +43,7 @@ from dashboard.registry import CAMERA_KINDS, METRIC_BY_NAME, default_registry
 from dashboard.roster import ROLES
 from layouts import nav
 from layouts.alerts_page import rule_title
+from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, type_name
 from layouts.wall import BINS, COLORS, GRAPH_CONFIG, PLOT_LAYOUT
 
@@ -891,16 +892,11 @@ def not_found(level: str, area_id: str, lang: Lang) -> html.Div:
 def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None) -> dl.Map:
     """The map zoomed to the area: its children (or the cell) coloured, its own outline on top."""
     c = ctx()
-    minx, miny, maxx, maxy = areas.bounds(c.geo, area.id)
+    bounds = areas.bounds(c.geo, area.id)
     child_level = CHILD_LEVEL.get(area.level, "cell")
-    tiles = (
-        [dl.TileLayer(url=c.cfg.web.tile_url, attribution=c.cfg.web.tile_attribution, opacity=0.35)]
-        if c.cfg.web.tile_url
-        else []
-    )
-    return dl.Map(
+    return fitted_map(
         [
-            *tiles,
+            *tiles(c.cfg.web),
             dl.GeoJSON(
                 id=CHILD_LAYER,
                 url=f"/geo/{GEO_FILE[child_level]}.geojson",
@@ -931,17 +927,12 @@ def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None
                 else []
             ),
         ],
-        id=MAP,
-        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+        MAP,
+        bounds,
+        c.cfg.web,
         zoom=13,
-        viewport={
-            "bounds": [[miny, minx], [maxy, maxx]],
-            "transition": "fitBounds",
-            "options": {"padding": [20, 20]},
-        },
-        zoomSnap=0.1,
-        attributionControl=bool(c.cfg.web.tile_url),
-        style={"width": "100%", "height": "100%", "background": "#071219"},
+        padding=20,
+        zoom_snap=0.1,
     )
 
 

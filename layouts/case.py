@@ -34,6 +34,7 @@ from dashboard.lifecycle import STAGE_OF, fold
 from dashboard.processor import CAMERA_STATE, CaseState, now_ms
 from dashboard.registry import CAMERA_KINDS, Camera, default_registry
 from dashboard.sla import deadline
+from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, category_name, dept_short, type_name
 
 log = logging.getLogger(__name__)
@@ -372,10 +373,7 @@ def _map(
     """The case's cell (and its community's outline) on a small map, the case point, the cameras."""
     c_ = ctx()
     layers: list[Any] = []
-    if c_.cfg.web.tile_url:
-        layers.append(
-            dl.TileLayer(url=c_.cfg.web.tile_url, attribution=c_.cfg.web.tile_attribution, opacity=0.5)
-        )
+    layers += tiles(c_.cfg.web, opacity=0.5)
     xs, ys = [lon], [lat]
     cell = c_.geo.cells.get(st.cell)
     if cell is not None:
@@ -417,19 +415,15 @@ def _map(
     for m in markers:
         xs.append(m.center[1])
         ys.append(m.center[0])
-    return dl.Map(
+    return fitted_map(
         layers,
-        id=MAP,
-        center=[lat, lon],
+        MAP,
+        (min(xs), min(ys), max(xs), max(ys)),
+        c_.cfg.web,
         zoom=15,
-        viewport={
-            "bounds": [[min(ys), min(xs)], [max(ys), max(xs)]],
-            "transition": "fitBounds",
-            "options": {"padding": [24, 24]},
-        },
-        zoomSnap=0.25,
-        attributionControl=bool(c_.cfg.web.tile_url),
-        style={"width": "100%", "height": "100%", "background": "#071219"},
+        padding=24,
+        zoom_snap=0.25,
+        center=(lat, lon),
     )
 
 

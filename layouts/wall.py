@@ -26,6 +26,7 @@ from dashboard.push import keys as push_keys
 from dashboard.push import read_snapshot
 from layouts import nav
 from layouts.devices import device_layers
+from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, area_short, catalogue_names
 
 # Element ids: the UI contract (docs/UI.md). Tests and other code use these constants.
@@ -315,15 +316,9 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
         snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}, "alerts": {"seq": -1, "alerts": []}}
     alerts = snap.pop("alerts", None) or {"seq": -1, "alerts": []}
     geo = c.geo
-    (minx, miny, maxx, maxy) = geo.bounds
-    tiles = (
-        [dl.TileLayer(url=c.cfg.web.tile_url, attribution=c.cfg.web.tile_attribution, opacity=0.35)]
-        if c.cfg.web.tile_url
-        else []
-    )
-    cell_map = dl.Map(
+    cell_map = fitted_map(
         [
-            *tiles,
+            *tiles(c.cfg.web),
             dl.GeoJSON(
                 id=CELLS,
                 url="/geo/cells.geojson",
@@ -350,17 +345,12 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
             _alert_layer(ALERT_COMMUNITIES, "/geo/communities.geojson"),  # on top: the warnings
             _alert_layer(ALERT_CELLS, "/geo/cells.geojson"),
         ],
-        id=MAP,
-        center=[(miny + maxy) / 2, (minx + maxx) / 2],
+        MAP,
+        geo.bounds,
+        c.cfg.web,
         zoom=12,
-        viewport={
-            "bounds": [[miny, minx], [maxy, maxx]],
-            "transition": "fitBounds",
-            "options": {"padding": [16, 16]},
-        },
-        zoomSnap=0.1,
-        attributionControl=bool(c.cfg.web.tile_url),
-        style={"width": "100%", "height": "100%", "background": "#071219"},
+        padding=16,
+        zoom_snap=0.1,
     )
     desk = mode == "desk"  # the sound and language controls and the about box: an operator's screen only
     header = html.Header(
