@@ -149,6 +149,7 @@
   }
 
   function deltaConcerns(delta, s) {
+    if (Object.keys(delta.dev || {}).length) { return true; }  // the room sends only the area's devices
     if ((delta.ticker || []).some(function (it) { return s.cells.has(it.cell); })) { return true; }
     var inc = delta.inc || {};
     return Object.keys(inc).some(function (key) {
@@ -170,27 +171,37 @@
 
   var wasDisconnected = false;
 
+  // The area's events, read off the socket (assets/sockettap.js: none coalesced): one that concerns the
+  // area asks for a re-read, at most every THROTTLE_MS.
+  var areaTapped = false;
+  function tapArea() {
+    var tap = window.citybrain && window.citybrain.tap;
+    if (areaTapped || !tap) { return; }
+    areaTapped = true;
+    var concerns = { delta: deltaConcerns, alerts: alertsConcern, health: healthConcerns };
+    Object.keys(concerns).forEach(function (name) {
+      tap.on(name, function (msg) {
+        var meta = window.citybrainArea.meta;
+        if (!msg || !meta || !document.getElementById("area-page")) { return; }
+        if (name === "delta") { msg = Object.assign({}, msg, { ticker: tap.items(msg.ticker) }); }
+        if (!concerns[name](msg, setsOf(meta))) { return; }
+        window.citybrainArea.asked = (window.citybrainArea.asked || 0) + 1;
+        var at = ask(meta);
+        if (typeof at === "number") { window.dash_clientside.set_props("area-refresh", { data: at }); }
+      });
+    });
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     citybrainArea: {
-      // A pushed event that concerns this area (or a reconnect) asks for a re-read, at most every 3 s.
-      filter: function (delta, alerts, health, connected, meta) {
+      // A reconnect asks for a re-read (so does a pushed event that concerns the area: see tapArea).
+      filter: function (connected, meta) {
         if (!meta || !meta.id) { return NOUP(); }
         window.citybrainArea.meta = meta;
-        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
-        var s = setsOf(meta), mine = false;
-        trig.forEach(function (p) {
-          if (p === "area-socket.connected") {
-            if (connected === false) { wasDisconnected = true; }
-            if (connected && wasDisconnected) { wasDisconnected = false; mine = true; }
-          } else if (p === "area-socket.data-delta" && delta) {
-            mine = mine || deltaConcerns(delta, s);
-          } else if (p === "area-socket.data-alerts" && alerts) {
-            mine = mine || alertsConcern(alerts, s);
-          } else if (p === "area-socket.data-health" && health) {
-            mine = mine || healthConcerns(health, s);
-          }
-        });
-        if (!mine) { return NOUP(); }
+        tapArea();
+        if (connected === false) { wasDisconnected = true; return NOUP(); }
+        if (!connected || !wasDisconnected) { return NOUP(); }
+        wasDisconnected = false;
         window.citybrainArea.asked = (window.citybrainArea.asked || 0) + 1;
         return ask(meta);
       },

@@ -22,8 +22,10 @@
     map: {
       cellStyle: function (feature, context) {
         var h = context.hideout || {};
-        var n = (h.counts && h.counts[feature.properties.id]) || 0;
-        window.citybrain.map._counts = h.counts;
+        // the page's live counts (kept by the deltas) over the hideout's, which is only rewritten when
+        // the colouring changes: a restyle of every cell (hover, a new mode) shows the counts of now
+        var counts = window.citybrain.liveCounts() || h.counts || {};
+        var n = counts[feature.properties.id] || 0;
         // hideout.mode "health" / "alerts" (the map-colour-switch, assets/area.js): another fill
         var alt = h.mode && h.mode !== "open" && window.citybrainArea ? window.citybrainArea.modeFill(feature.properties, h) : null;
         return {
@@ -50,7 +52,7 @@
         var name = lang === "en" ? p.name_en : p.name_zh;
         layer.bindTooltip(textNode(p.id + "  " + (name || "")), { sticky: true, className: "cell-tip" });
         layer.on("tooltipopen", function (e) {
-          var counts = window.citybrain.map._counts;
+          var counts = window.citybrain.liveCounts();
           var n = counts ? counts[p.id] || 0 : null;
           var label = lang === "en" ? " · open: " : " · 在办：";
           e.tooltip.setContent(textNode(p.id + "  " + (name || "") + (n === null ? "" : label + n)));
@@ -136,34 +138,36 @@
 
   // ---------------------------------------------------------------- resynchronisation
 
-  // The page's state, ahead of the Dash stores: deltas are applied here as they arrive (cheap), and the
-  // stores (hideout, wall-live) are written at most every FLUSH_MS. A burst of deltas then costs one
-  // restyle of the map and one pass of the panels, and the page keeps up with every message.
-  var FLUSH_MS = 300;
+  // The page's state: deltas are applied here as they arrive, and what they change is painted straight
+  // into the DOM at the next animation frame (cells restyled one by one through Leaflet, counters and
+  // panels written in place). No Dash store is written on this path: a store write makes Dash re-run
+  // every callback that reads it and re-render their outputs, far more than one update may cost.
   var cur = null;  // {meta, live, hideout}
-  var lastFlush = 0, flushTimer = null;
 
   // The wall's ids are in the document (the user may have gone on to another page of the app, whose
   // socket's events also reach the tap): nothing is applied or written to a page that is not there.
   function onWall() { return !!document.getElementById("wall-map"); }
 
-  function flush() {
-    flushTimer = null;
-    lastFlush = Date.now();
-    if (!onWall()) { return; }
-    window.dash_clientside.set_props("wall-cells", { hideout: cur.hideout });
-    window.dash_clientside.set_props("wall-live", { data: cur.live });
-  }
+  // The open cases per cell as the page knows them now (the map's style and tooltips read them).
+  window.citybrain.liveCounts = function () { return cur && onWall() ? cur.hideout.counts : null; };
+  window.citybrain.wallLive = function () { return cur && onWall() ? cur.live : null; };
 
-  function scheduleFlush() {
-    if (!flushTimer) { flushTimer = setTimeout(flush, Math.max(0, FLUSH_MS - (Date.now() - lastFlush))); }
+  // Merge keys into the cells layer's hideout (the map colouring of assets/area.js). Dash gets the
+  // hideout (and restyles all 478 cells) only when what colours the cells changed: the mode, or the
+  // data of the mode shown; the counts of the "open" mode are painted cell by cell.
+  var hideoutSig = null;
+  function colouringSig(hd) {
+    var mode = hd.mode || "open";
+    return JSON.stringify([mode, mode === "health" ? hd.health : null,
+      mode === "alerts" ? [hd.alerts, hd.level_colours] : null]);
   }
-
-  // Merge keys into the cells layer's hideout (the map colouring of assets/area.js): through the page's
-  // state when it has one, else on top of the store's hideout.
   window.citybrain.setWallHideout = function (extra, storeHideout) {
-    if (cur) { cur.hideout = Object.assign({}, cur.hideout, extra); scheduleFlush(); return; }
-    window.dash_clientside.set_props("wall-cells", { hideout: Object.assign({}, storeHideout, extra) });
+    var next = Object.assign({}, cur ? cur.hideout : storeHideout, extra);
+    if (cur) { cur.hideout = next; }
+    var sig = colouringSig(next);
+    if (sig === hideoutSig) { return; }
+    hideoutSig = sig;
+    window.dash_clientside.set_props("wall-cells", { hideout: next });
   };
   window.citybrain.wallHideout = function () { return cur ? cur.hideout : null; };
 
@@ -204,6 +208,9 @@
     if (!cur || !delta || !onWall()) { return; }  // before the page's state exists: the next delta shows the gap
     var meta = cur.meta;
     heard();
+    if (delta.ticker && delta.ticker.length && Array.isArray(delta.ticker[0])) {
+      delta.ticker = window.citybrain.tap.items(delta.ticker);
+    }
     if (dropping > 0) {  // the test hook: this delta is "lost"
       dropping -= 1;
       window.citybrain.dropped = (window.citybrain.dropped || 0) + 1;
@@ -223,31 +230,62 @@
       return;
     }
     if (newDay(cur.live, meta)) { return; }  // a new local day: counters restart from a snapshot
-    var counts = Object.assign({}, cur.hideout.counts);
-    addInto(counts, (delta.inc || {})[meta.keys.cells]);
-    cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: delta.to });
+    var cellInc = (delta.inc || {})[meta.keys.cells];
+    addInto(cur.hideout.counts, cellInc);  // the page's own copy (newPage): nothing else holds it
+    if (cellInc) { Object.keys(cellInc).forEach(function (id) { painter.cells[id] = true; }); }
+    cur.hideout.seq = delta.to;
     cur.live = applyDelta(delta, cur.live, meta);
     deltaKinds(delta, meta.keys).forEach(function (k) { dataAt(k, delta.ts); });
     window.citybrain.applied = (window.citybrain.applied || 0) + 1;
     window.citybrain.lastDelta = delta;
-    scheduleFlush();
+    schedulePaint();
   }
 
   // Deltas come straight from the socket (assets/sockettap.js), every one in order: a Dash prop keeps
   // only the latest of the events that arrive between two renders, which would show as gaps.
+  // The other wall events come the same way: alerts (applied by seq too), flow and feeds.
   var tapped = false;
-  function tapDeltas() {
+  function tapEvents() {
     var tap = window.citybrain.tap;
     if (tapped || !tap) { return; }
     tapped = true;
     tap.on("delta", onDelta);
+    tap.on("alerts", onAlertsMsg);
+    tap.on("flow", onFlow);
+    tap.on("feeds", onFeeds);
   }
 
-  // A new page: its state is the snapshot it was built from.
-  function newPage(meta, live, hideout) {
-    cur = { meta: meta, live: live, hideout: hideout };
+  // A new page: its state is the snapshot it was built from (the counts a copy of its own).
+  function newPage(meta, live, hideout, feeds, alerts) {
+    cur = { meta: meta, live: live, hideout: Object.assign({}, hideout, { counts: Object.assign({}, hideout.counts) }) };
+    hideoutSig = colouringSig(hideout);
     fresh.snapTs = (live && live.ts) || 0;
-    tapDeltas();
+    feedsNow = feeds || null;
+    alertStore = alerts || { seq: -1, alerts: [] };
+    painter = newPainter();
+    window.citybrain.keys = meta.keys;
+    document.documentElement.setAttribute("data-cb-lang", meta.lang);
+    tapEvents();
+    paint();
+  }
+
+  // The stage entries of the last hour and the stages' median times (every 30 s).
+  function onFlow(flow) {
+    if (!cur || !flow || !onWall()) { return; }
+    heard();
+    cur.live = Object.assign({}, cur.live, {
+      flow_hour: flow.flow_hour || {}, stage_median: flow.stage_median || cur.live.stage_median || {},
+    });
+    schedulePaint();
+  }
+
+  // The feeds' freshness per record kind; a message from another server run: resync.
+  var feedsNow = null;
+  function onFeeds(msg) {
+    if (!cur || !msg || !msg.kinds || !onWall()) { return; }
+    heard();
+    if (foreign(msg)) { resync("restart"); }
+    feedsNow = msg;
   }
 
   // A message from another web process (a restart) or another Redis run: the page's state is suspect.
@@ -278,7 +316,7 @@
         heard();
         fresh.snapTs = snap.ts;
         ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, snap.ts); });
-        window.dash_clientside.set_props("wall-feeds", { data: { ts: snap.ts, kinds: snap.feeds || {} } });
+        feedsNow = { ts: snap.ts, kinds: snap.feeds || {} };
         held.sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
           if (again || d.to <= live.seq) { return; }
           if (d.from > live.seq + 1) { again = true; return; }  // still a hole: another snapshot
@@ -288,7 +326,8 @@
         });
         cur.live = live;
         cur.hideout = Object.assign({}, cur.hideout, { counts: counts, seq: live.seq });
-        flush();
+        painter.all = true;  // every cell and panel against the snapshot
+        paint();
         window.citybrain.resyncs = (window.citybrain.resyncs || 0) + 1;
       })
       .catch(function () {  // the server is away or failing: try again in a while (or at the next delta)
@@ -339,6 +378,22 @@
     if (el.getAttribute("data-fresh") !== mark) { el.setAttribute("data-fresh", mark); }
     var box = el.closest(".panel, .kpi, .map-overlay, .wall-ticker");
     if (box && box.classList.contains("stale") !== stale) { box.classList.toggle("stale", stale); }
+  }
+
+  // Each panel's data age (or since when its feed is stale), written into the marks in place (no new
+  // nodes), and the connection banner while the socket is down.
+  var connState = null;
+  function freshness(meta) {
+    var S = meta.strings, now = Date.now(), kinds = (feedsNow && feedsNow.kinds) || {};
+    Object.keys(meta.fresh).forEach(function (pid) {
+      markPanel(pid, meta.fresh[pid], kinds[meta.fresh[pid]] || {}, now, meta);
+    });
+    var lost = connState === false, el = document.getElementById("connection-banner");
+    if (!el) { return; }
+    var text = lost ? S.conn_banner.replace("{t}", hms(fresh.heard, meta)) : "";
+    if (el.textContent !== text) { el.textContent = text; }
+    var cls = "connection-banner " + (lost ? "lost" : "hidden");
+    if (el.className !== cls) { el.className = cls; }
   }
 
   // Test hook: drop the next n deltas as if the network lost them (a gap must force a resync).
@@ -490,51 +545,271 @@
       .concat(rows);
   }
 
-  // ---------------------------------------------------------------- figures (plotly, built here)
+  // ---------------------------------------------------------------- painting, straight into the DOM
 
-  // Every prop a callback sets costs the renderer a pass over all the page's components, and children
-  // returned by a callback are mounted afresh (new DOM nodes). So a panel is only sent when what it
-  // shows has changed, and at most every THROTTLE_MS (the 1 s tick sends what a burst left pending):
-  // rows stay put between changes (a click on them lands) and a burst of deltas costs a few renders.
-  var THROTTLE_MS = 500;
-  var shown = { meta: null, sig: {}, at: {} };
-  function changed(key, sig, meta, throttle) {
-    if (shown.meta !== meta) { shown = { meta: meta, sig: {}, at: {} }; }  // a new page: render all
-    if (shown.sig[key] === sig) { return false; }
-    var now = Date.now();
-    if (throttle && now - (shown.at[key] || 0) < throttle) { return false; }  // pending: a later call sends it
-    shown.sig[key] = sig;
-    shown.at[key] = now;
+  // A Dash component as JSON (h()) → DOM nodes: one set of builders for the panels. Text stays text.
+  var ATTRS = { className: "class" };
+  function toDom(node) {
+    if (node === null || node === undefined) { return null; }
+    if (typeof node !== "object") { return document.createTextNode(String(node)); }
+    if (Array.isArray(node)) {
+      var frag = document.createDocumentFragment();
+      node.forEach(function (n) { var d = toDom(n); if (d) { frag.appendChild(d); } });
+      return frag;
+    }
+    var el = document.createElement(node.type.toLowerCase()), p = node.props || {};
+    Object.keys(p).forEach(function (k) {
+      var v = p[k];
+      if (k === "children" || v === null || v === undefined) { return; }
+      if (k === "id" && typeof v === "object") { el.setAttribute("data-index", v.index); return; }  // a pattern id
+      if (k === "style") { Object.assign(el.style, v); return; }
+      el.setAttribute(ATTRS[k] || k, v);
+    });
+    var kids = toDom(p.children);
+    if (kids) { el.appendChild(kids); }
+    return el;
+  }
+
+  function paintInto(id, value) {
+    var el = document.getElementById(id), node = el ? toDom(value) : null;
+    if (node) { el.replaceChildren(node); } else if (el) { el.replaceChildren(); }
+  }
+
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el && el.textContent !== text) { el.textContent = text; }
+  }
+
+  // What was painted (a signature per part, and when); the cells changed since the last frame; "all":
+  // paint everything (a new page, a snapshot). A part is rebuilt only when what it shows changed, and at
+  // most every PANEL_MS (FIGURE_MS for a figure): a burst of deltas costs a few rebuilds, rows stay put
+  // between changes (a click on them lands). The cells and counters are painted at every frame.
+  // The figures (plotly: 5-20 ms a redraw) at most every FIGURE_MS, and never two within FIGURE_GAP_MS:
+  // no update pays for both.
+  var PANEL_MS = 250, FIGURE_MS = 5000, FIGURE_GAP_MS = 1000;
+  function newPainter() { return { sig: {}, at: {}, cells: {}, all: true, raf: 0, timer: 0, figAt: 0 }; }
+  var painter = newPainter();
+
+  function schedulePaint() {
+    if (!painter.raf) { painter.raf = window.requestAnimationFrame(paint); }
+  }
+
+  function paintLater(ms) {
+    if (!painter.timer) { painter.timer = setTimeout(function () { painter.timer = 0; paint(); }, Math.max(0, ms)); }
+  }
+
+  // One part: build(), compare its signature, draw(value) (false: not drawn yet, try again later).
+  function part(key, every, build, draw, sigOf) {
+    var now = Date.now(), wait = every - (now - (painter.at[key] || 0));
+    if (!painter.all && wait > 0) { paintLater(wait); return; }
+    var value = build(), sig = sigOf ? sigOf(value) : JSON.stringify(value);
+    if (painter.sig[key] === sig) { return; }
+    var drawn = true;
+    timed(key, function () { drawn = draw(value) !== false; });
+    if (!drawn) { paintLater(1000); return; }
+    painter.sig[key] = sig;
+    painter.at[key] = now;
+  }
+
+  // The Leaflet layer of each cell on the wall's map (the GeoJSON layer re-creates them all when Dash
+  // sends it a new hideout: the index is rebuilt then).
+  var wallMap = null, cellIndex = null;
+  if (window.L && window.L.Map) {
+    window.L.Map.addInitHook(function () {
+      if (this.getContainer().id === "wall-map") { wallMap = this; cellIndex = null; }
+    });
+  }
+  function cellLayers() {
+    var idx = cellIndex, first = idx ? idx[Object.keys(idx)[0]] : null;
+    if (idx && first && first._map) { return idx; }
+    idx = {};
+    if (wallMap) {
+      wallMap.eachLayer(function (l) {
+        var cn = l.options && l.options.className;
+        if (l.feature && cn && cn.indexOf("cell cell-") === 0) { idx[l.feature.properties.id] = l; }
+      });
+    }
+    cellIndex = Object.keys(idx).length ? idx : null;
+    return idx;
+  }
+
+  // Restyle the cells whose count changed (all after a snapshot), each only if its colour changed.
+  function paintCells(counts) {
+    var hd = cur.hideout, layers = cellLayers();
+    var ids = painter.all ? Object.keys(layers) : Object.keys(painter.cells);
+    painter.cells = {};
+    if (hd.mode && hd.mode !== "open") { return; }  // another colouring: counts do not show
+    ids.forEach(function (id) {
+      var l = layers[id], col = colorFor(counts[id] || 0, hd);
+      if (l && l.options.fillColor !== col) {
+        l.setStyle({ fillColor: col });
+        window.citybrain.cellRestyles = (window.citybrain.cellRestyles || 0) + 1;
+      }
+    });
+  }
+
+  var KPI_IDS = ["kpi-open", "kpi-reported-today", "kpi-closed-today", "kpi-cameras-online", "kpi-readings-today"];
+  function paintKpis(live, meta) {
+    var lang = meta.lang, c = live.counters || {}, day = live.today || todayKey(meta.tz);
+    var cams = c.cameras || 0, down = c.cameras_down || 0;
+    var pct = cams ? formatter1(lang).format((100 * (cams - down)) / cams) + "%" : "–";
+    [fmt(c.open || 0, lang), fmt(c["reported:" + day] || 0, lang), fmt(c["closed:" + day] || 0, lang), pct,
+      fmt(c["readings:" + day] || 0, lang)].forEach(function (v, i) { setText(KPI_IDS[i], v); });
+  }
+  var oneDecimal = {};
+  function formatter1(lang) {
+    return oneDecimal[lang] || (oneDecimal[lang] = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }));
+  }
+
+  // The ten cells with the most open cases, and the open cases per subdistrict.
+  function topCells(counts, meta) {
+    var lang = meta.lang, ids = Object.keys(counts).filter(function (k) { return counts[k] > 0; });
+    ids.sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); });
+    var top = ids.slice(0, 10).map(function (id) {
+      var m = meta.cells[id] || [id, ""];
+      return h("Li", {}, [h("Span", { className: "cell-id" }, id), h("Span", { className: "cell-name" }, m[0]),
+        h("B", {}, fmt(counts[id], lang))]);
+    });
+    return top.length ? top : [h("Li", { className: "muted" }, meta.strings.no_data)];
+  }
+
+  function subTotals(counts, meta) {
+    var totals = {};
+    Object.keys(meta.subdistricts).forEach(function (s) { totals[s] = 0; });
+    Object.keys(counts).forEach(function (id) {
+      var m = meta.cells[id], sub = m ? meta.communities[m[1]] : null;
+      if (sub in totals) { totals[sub] += counts[id]; }
+    });
+    return Object.keys(totals).map(function (s) {
+      return h("Div", { className: "sub-row" }, [
+        h("Span", { title: meta.subdistricts[s] }, meta.sub_short[s] || meta.subdistricts[s]),
+        h("B", { id: "sub-total-" + s }, fmt(totals[s], meta.lang)),
+      ]);
+    });
+  }
+
+  function overdueSig(live) {
+    return JSON.stringify([(live.overdue_top || []).slice(0, 8).map(function (it) {
+      return [it.case, it.cell, it.dept, it.type, it.deadline];
+    }), (live.counters || {}).overdue || 0]);
+  }
+
+  // A figure drawn with plotly.js on the graph's own div (dcc.Graph made it; Dash never re-sends it).
+  function paintFigure(id, fig, meta) {
+    var gd = document.querySelector("#" + id + " .js-plotly-plot");
+    if (!gd || !window.Plotly) { return false; }  // plotly still loading: the next try draws it
+    if (!painter.all && Date.now() - painter.figAt < FIGURE_GAP_MS) { return false; }  // the other one just did
+    window.Plotly.react(gd, fig.data, fig.layout, meta.graph_config);
+    painter.figAt = Date.now();
     return true;
   }
-  function ifChanged(key, value, meta, throttle) {
-    return changed(key, JSON.stringify(value), meta, throttle) ? value : window.dash_clientside.no_update;
+
+  // Everything the deltas changed since the last frame.
+  var paintStats = window.citybrain.paintStats = { n: 0, ms: 0, max: 0, parts: {} };  // diagnostics
+  function timed(key, fn) {
+    var t0 = window.performance.now();
+    fn();
+    var ms = window.performance.now() - t0;
+    paintStats.parts[key] = (paintStats.parts[key] || 0) + ms;
+    return ms;
   }
 
-  function categoryFigure(live, meta) {
-    var day = live.day || {}, ids = Object.keys(meta.cats), lang = meta.lang;
+  function paint() {
+    painter.raf = 0;
+    if (!cur || !onWall()) { return; }
+    var t0 = window.performance.now();
+    paintParts();
+    var ms = window.performance.now() - t0;
+    paintStats.n += 1;
+    paintStats.ms += ms;
+    paintStats.max = Math.max(paintStats.max, ms);
+    window.citybrain.paints = paintStats.n;
+  }
+
+  function paintParts() {
+    var meta = cur.meta, live = cur.live || {}, counts = cur.hideout.counts;
+    paintCells(counts);
+    paintKpis(live, meta);
+    part("top", PANEL_MS, function () { return topCells(counts, meta); }, function (v) { paintInto("top-cells", v); });
+    part("subs", PANEL_MS, function () { return subTotals(counts, meta); },
+      function (v) { paintInto("subdistrict-totals", v); });
+    part("flow", PANEL_MS, function () { return flowPanel(live, meta); }, function (v) { paintInto("lifecycle-flow", v); });
+    part("league", PANEL_MS, function () { return leaguePanel(live, meta); },
+      function (v) { paintInto("department-league", v); });
+    part("ticker", PANEL_MS, function () { return tickerPanel(live, meta); }, function (v) { paintInto("event-ticker", v); });
+    part("overdue", PANEL_MS, function () { return live; }, function () { paintInto("overdue-list", overduePanel(live, meta)); },
+      overdueSig);
+    var cc = null;
+    part("catlegend", PANEL_MS, function () { cc = categoryCounts(live, meta); return cc; }, function (v) {
+      paintInto("category-legend", categoryLegend(v, meta));
+      setText("category-total", fmt(v.total, meta.lang));
+    });
+    part("cat", FIGURE_MS, function () { return categoryFigure(cc || categoryCounts(live, meta), meta); },
+      function (f) { return paintFigure("category-mix", f, meta); },
+      function (f) { return JSON.stringify(f.data[0].values); });
+    part("trend", FIGURE_MS, function () { return trendFigure(live, meta); },
+      function (f) { return paintFigure("trend-24h", f, meta); },
+      function (f) { return JSON.stringify([f.data[0].x, f.data[0].y, f.data[1].y]); });
+    painter.all = false;
+  }
+
+  // Every second: the clock, each panel's data age, the overdue rows' "late by", a new local day.
+  function tick() {
+    if (!cur || !onWall()) { return; }
+    var meta = cur.meta;
+    setText("wall-clock", formatter("clock" + meta.tz, meta.lang, {
+      timeZone: meta.tz, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    }).format(new Date()));
+    newDay(cur.live, meta);
+    freshness(meta);
+    var items = (cur.live && cur.live.overdue_top) || [], now = Date.now();
+    var late = document.querySelectorAll("#overdue-list .od-late");
+    for (var k = 0; k < late.length; k++) {
+      var it = items[Number(late[k].getAttribute("data-index"))];
+      var text = it ? duration(Math.max(0, now - it.deadline), meta.strings, meta.lang) : "";
+      if (late[k].textContent !== text) { late[k].textContent = text; }
+    }
+  }
+  setInterval(tick, 1000);
+
+  // Today's events by category: the donut's slices (plotly: no legend, no text, so a redraw measures no
+  // text), the total in its middle and the legend beside it as plain text (cheap to update, sharp on a wall).
+  function categoryCounts(live, meta) {
+    var day = live.day || {}, ids = Object.keys(meta.cats);
     var values = ids.map(function (c) { return day["reported:cat:" + c] || 0; });
-    var total = values.reduce(function (a, b) { return a + b; }, 0);
-    var pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
-    var base = meta.plot;
+    return { ids: ids, values: values, total: values.reduce(function (a, b) { return a + b; }, 0) };
+  }
+
+  function categoryFigure(cc, meta) {
     return {
       data: [{
-        type: "pie", hole: 0.6, sort: false, direction: "clockwise", values: values,
-        domain: { x: [0, 0.4], y: [0, 1] },
-        labels: ids.map(function (c, i) {
-          return meta.cats[c][0] + "  " + fmt(values[i], lang) + (total ? "  " + pct.format(values[i] / total) : "");
-        }),
-        marker: { colors: ids.map(function (c) { return meta.cats[c][1]; }), line: { color: "#0b1a23", width: 2 } },
-        textinfo: "none", hovertemplate: "%{label}<extra></extra>",
+        type: "pie", hole: 0.62, sort: false, direction: "clockwise", values: cc.values,
+        labels: cc.ids.map(function (c) { return meta.cats[c][0]; }),
+        marker: { colors: cc.ids.map(function (c) { return meta.cats[c][1]; }), line: { color: "#0b1a23", width: 2 } },
+        textinfo: "none", hovertemplate: "%{label} %{value} (%{percent})<extra></extra>",
       }],
-      layout: Object.assign({}, base, {
-        showlegend: true, margin: { l: 0, r: 0, t: 4, b: 4 },
-        legend: Object.assign({}, base.legend, { x: 0.46, xanchor: "left", y: 0.5, yanchor: "middle",
-          font: { size: 14, color: "#d8eef7" }, itemclick: false, itemdoubleclick: false }),
-        annotations: [{ text: fmt(total, lang), showarrow: false, x: 0.2, xanchor: "center", y: 0.5,
-          xref: "paper", yref: "paper", font: { size: 20, color: "#ffffff" } }],
-      }),
+      layout: Object.assign({}, meta.plot, { showlegend: false, margin: { l: 0, r: 0, t: 0, b: 0 } }),
     };
+  }
+
+  function categoryLegend(cc, meta) {
+    var lang = meta.lang, pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+    return cc.ids.map(function (c, i) {
+      return h("Div", { className: "cat-row", "data-cat": c }, [
+        h("I", { style: { background: meta.cats[c][1] } }),
+        h("Span", { className: "cat-name" }, meta.cats[c][0]),
+        h("B", {}, fmt(cc.values[i], lang)),
+        h("Span", { className: "cat-pct" }, cc.total ? pct.format(cc.values[i] / cc.total) : "–"),
+      ]);
+    });
+  }
+
+  // The smallest of 1, 2, 2.5, 5 × 10^k at or above n (at least 5): the trend's y range moves by steps,
+  // so that a new count mostly redraws the bars and the line, not the axis.
+  function niceMax(n) {
+    var top = Math.max(5, n * 1.05), k = Math.pow(10, Math.floor(Math.log10(top)));
+    return [1, 2, 2.5, 5, 10].map(function (m) { return m * k; }).filter(function (v) { return v >= top; })[0];
   }
 
   function trendFigure(live, meta) {
@@ -555,7 +830,7 @@
         legend: Object.assign({}, base.legend, { orientation: "h", x: 1, xanchor: "right", y: 1.18 }),
         xaxis: Object.assign({}, base.xaxis, { type: "category", tickmode: "array",
           tickvals: x.filter(function (_, i) { return i % 4 === 3; }) }),
-        yaxis: Object.assign({}, base.yaxis, { rangemode: "tozero" }),
+        yaxis: Object.assign({}, base.yaxis, { range: [0, niceMax(Math.max.apply(null, rep.concat(clo)))], autorange: false }),
       }),
     };
   }
@@ -566,7 +841,24 @@
   // The "alerts" event carries consecutive changes {from, to, changes: [{seq, alerts, removed}]}; the store
   // wall-alerts is {seq, alerts}. A gap in seq (or a reconnect) refetches GET /api/v1/alerts.
   var ACTIVE = { firing: 1, acknowledged: 1, silenced: 1 };
-  var alertFetching = false, alertHeld = [], alertsWasDisconnected = false;
+  var alertFetching = false, alertHeld = [], alertStore = null;
+
+  // One "alerts" message, in arrival order: apply consecutive changes, refetch on a gap.
+  function onAlertsMsg(msg) {
+    if (!alertStore || !msg || !msg.changes || !onWall()) { return; }
+    heard();
+    if (alertFetching) { alertHeld.push(msg); return; }
+    if (msg.to <= alertStore.seq) { return; }
+    if (alertStore.seq < 0 || msg.from > alertStore.seq + 1) { alertHeld.push(msg); refetchAlerts(); return; }
+    window.citybrain.alertsApplied = (window.citybrain.alertsApplied || 0) + 1;
+    setAlerts(applyAlerts(alertStore, msg));
+  }
+
+  // The alerts store (wall-alerts): the banner, list, counters and outlines are Dash's (they change rarely).
+  function setAlerts(store) {
+    alertStore = store;
+    window.dash_clientside.set_props("wall-alerts", { data: store });
+  }
 
   function applyAlerts(store, msg) {
     var byId = {};
@@ -580,7 +872,7 @@
   }
 
   function refetchAlerts() {
-    if (alertFetching) { return; }
+    if (alertFetching || !onWall()) { return; }
     alertFetching = true;
     var again = false;
     fetch("/api/v1/alerts", { cache: "no-store" })
@@ -592,11 +884,21 @@
           if (m.from > store.seq + 1) { again = true; return; }
           store = applyAlerts(store, m);
         });
-        window.dash_clientside.set_props("wall-alerts", { data: store });
+        setAlerts(store);
         window.citybrain.alertRefetches = (window.citybrain.alertRefetches || 0) + 1;
       })
       .catch(function () { again = false; /* the next change or reconnect tries again */ })
       .then(function () { alertFetching = false; alertHeld = []; if (again) { refetchAlerts(); } });
+  }
+
+  // The alerts callback's outputs as last sent: each is sent again only when it changed.
+  var sent = { meta: null, sig: {} };
+  function ifChanged(key, value, meta) {
+    if (sent.meta !== meta) { sent = { meta: meta, sig: {} }; }
+    var sig = JSON.stringify(value);
+    if (sent.sig[key] === sig) { return window.dash_clientside.no_update; }
+    sent.sig[key] = sig;
+    return value;
   }
 
   function levelRank(meta, a) { return (meta.levels[a.level] || {}).rank || 0; }
@@ -782,124 +1084,35 @@
     });
   });
 
+  // ---- the case page: its room sends only deltas whose ticker names its case; each one, read off the
+  // socket (none coalesced), asks the server to re-read the case.
+  var caseMeta = null, caseTapped = false;
+  function caseTap() {
+    var tap = window.citybrain.tap;
+    if (caseTapped || !tap) { return; }
+    caseTapped = true;
+    tap.on("delta", function (delta) {
+      if (!caseMeta || !document.getElementById("case-page") || !delta) { return; }
+      var mine = tap.items(delta.ticker).some(function (t) { return t.case === caseMeta.case; });
+      if (mine) {
+        window.citybrain.caseRefreshes = (window.citybrain.caseRefreshes || 0) + 1;
+        window.dash_clientside.set_props("case-refresh", { data: Date.now() });
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- callbacks
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     citybrain: {
-      // A Socket.IO message: a merged delta ("delta") or the stage entries of the last hour ("flow").
-      onPush: function (delta, flow, hideout, live, meta) {
-        var NOUP = window.dash_clientside.no_update;
-        if (!cur || cur.meta !== meta) { newPage(meta, live, hideout); }
-        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
-        if (trig.indexOf("wall-socket.data-flow") >= 0 && flow) {
-          heard();
-          cur.live = Object.assign({}, cur.live, {
-            flow_hour: flow.flow_hour || {}, stage_median: flow.stage_median || cur.live.stage_median || {},
-          });
-          scheduleFlush();
-          return [NOUP, NOUP];
-        }
-        if (!delta || tapped || trig.indexOf("wall-socket.data-delta") < 0) { return [NOUP, NOUP]; }
-        onDelta(delta);
-        return [NOUP, NOUP];
-      },
-
-      render: function (live, hideout, _n, meta) {
-        var lang = meta.lang, S = meta.strings, c = (live && live.counters) || {};
-        window.citybrain.keys = meta.keys;
-        document.documentElement.setAttribute("data-cb-lang", lang);
-        var day = todayKey(meta.tz);
-        var cams = c.cameras || 0, down = c.cameras_down || 0;
-        var online = cams ? (100 * (cams - down)) / cams : null;
-        var pct = online === null ? "–" : new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(online) + "%";
-        // top cells and subdistrict totals, from the counts the page already has
-        var counts = (hideout && hideout.counts) || {};
-        var ids = Object.keys(counts).filter(function (k) { return counts[k] > 0; });
-        ids.sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); });
-        var top = ids.slice(0, 10).map(function (id) {
-          var m = meta.cells[id] || [id, ""];
-          return h("Li", {}, [
-            h("Span", { className: "cell-id" }, id),
-            h("Span", { className: "cell-name" }, m[0]),
-            h("B", {}, fmt(counts[id], lang)),
-          ]);
-        });
-        var totals = {};
-        Object.keys(meta.subdistricts).forEach(function (s) { totals[s] = 0; });
-        Object.keys(counts).forEach(function (id) {
-          var m = meta.cells[id];
-          var sub = m ? meta.communities[m[1]] : null;
-          if (sub in totals) { totals[sub] += counts[id]; }
-        });
-        var subs = Object.keys(totals).map(function (s) {
-          return h("Div", { className: "sub-row" }, [
-            h("Span", { title: meta.subdistricts[s] }, meta.sub_short[s] || meta.subdistricts[s]),
-            h("B", { id: "sub-total-" + s }, fmt(totals[s], lang)),
-          ]);
-        });
-        var kpis = [fmt(c.open || 0, lang), fmt(c["reported:" + day] || 0, lang), fmt(c["closed:" + day] || 0, lang),
-          pct, fmt(c["readings:" + day] || 0, lang)];
-        return kpis.map(function (v, i) { return ifChanged("kpi" + i, v, meta); }).concat([
-          ifChanged("top", top.length ? top : [h("Li", { className: "muted" }, S.no_data)], meta, THROTTLE_MS),
-          ifChanged("subs", subs, meta, THROTTLE_MS),
-        ]);
-      },
-
-      panels: function (live, _n, meta) {
-        live = live || {};
-        return [
-          ifChanged("flow", flowPanel(live, meta), meta, THROTTLE_MS),
-          ifChanged("league", leaguePanel(live, meta), meta, THROTTLE_MS),
-          ifChanged("ticker", tickerPanel(live, meta), meta, THROTTLE_MS),
-        ];
-      },
-
-      overdue: function (live, meta) {
-        live = live || {};
-        // rows change with the list; "late by" alone is refreshed every second by overdueClock
-        var sig = JSON.stringify([(live.overdue_top || []).slice(0, 8).map(function (it) {
-          return [it.case, it.cell, it.dept, it.type, it.deadline];
-        }), (live.counters || {}).overdue || 0]);
-        return changed("overdue", sig, meta) ? overduePanel(live, meta) : window.dash_clientside.no_update;
-      },
-
-      // "late by" of each overdue row, from its deadline and the clock: display only, no server call.
-      overdueClock: function (_n, live, meta) {
-        var outs = window.dash_clientside.callback_context.outputs_list || [];
-        var items = (live && live.overdue_top) || [], now = Date.now();
-        return outs.map(function (o) {
-          var it = items[o.id.index];
-          return it ? duration(Math.max(0, now - it.deadline), meta.strings, meta.lang) : "";
-        });
-      },
-
-      figures: function (live, _n, meta) {
-        var NOUP = window.dash_clientside.no_update;
-        live = live || {};
-        var cat = categoryFigure(live, meta), trend = trendFigure(live, meta);
-        return [
-          changed("cat", JSON.stringify(cat.data[0].values), meta, 2000) ? cat : NOUP,
-          changed("trend", JSON.stringify([trend.data[0].x, trend.data[0].y, trend.data[1].y]), meta, 2000)
-            ? trend : NOUP,
-        ];
-      },
-
-      // An "alerts" message (or a reconnect): apply consecutive changes, refetch on a gap.
-      onAlerts: function (msg, connected, store) {
-        var NOUP = window.dash_clientside.no_update;
-        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
-        if (trig.indexOf("wall-socket.connected") >= 0) {
-          if (connected === false) { alertsWasDisconnected = true; }
-          if (connected && alertsWasDisconnected) { alertsWasDisconnected = false; refetchAlerts(); }
-          return NOUP;
-        }
-        if (!msg || !msg.changes) { return NOUP; }
-        if (alertFetching) { alertHeld.push(msg); return NOUP; }
-        store = store || { seq: -1, alerts: [] };
-        if (msg.to <= store.seq) { return NOUP; }
-        if (store.seq < 0 || msg.from > store.seq + 1) { alertHeld.push(msg); refetchAlerts(); return NOUP; }
-        window.citybrain.alertsApplied = (window.citybrain.alertsApplied || 0) + 1;
-        return applyAlerts(store, msg);
+      // The page is there: its state is the snapshot it was built from; from now on the socket's events
+      // (assets/sockettap.js) and the page's timer keep it (no other Dash callback on that path).
+      init: function (meta, live, hideout, feeds, alerts) {
+        if (!meta || !live || !hideout) { return window.dash_clientside.no_update; }
+        newPage(meta, live, hideout, feeds, alerts);
+        if (feeds) { ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, feeds.ts); }); }
+        tick();
+        return meta.tz;
       },
 
       // Banner, list, counters and map outlines from the alerts store; each sent only when it changed.
@@ -940,68 +1153,34 @@
         return ["sound-toggle" + (on ? " on" : ""), on ? "true" : "false", on ? meta.strings.sound_on : meta.strings.sound_enable];
       },
 
-      // A "feeds" message (the feeds' freshness per record kind); one from another server run: resync.
-      onFeeds: function (msg) {
-        if (!msg || !msg.kinds) { return window.dash_clientside.no_update; }
-        heard();
-        if (foreign(msg)) { resync("restart"); }
-        return msg;
-      },
-
-      // Every second: each panel's data age (or since when its feed is stale), written into the marks
-      // in place (no new nodes), and the connection banner while the socket is down.
-      freshness: function (_n, connected, feeds, meta) {
-        var S = meta.strings, now = Date.now(), kinds = (feeds && feeds.kinds) || {};
-        if (!fresh.init && feeds) {  // the page's own snapshot: every kind's data is as of its time
-          fresh.init = true;
-          ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, feeds.ts); });
-        }
-        Object.keys(meta.fresh).forEach(function (pid) {
-          markPanel(pid, meta.fresh[pid], kinds[meta.fresh[pid]] || {}, now, meta);
-        });
-        var lost = connected === false;
-        return [
-          ifChanged("conn-banner", lost ? S.conn_banner.replace("{t}", hms(fresh.heard, meta)) : "", meta),
-          ifChanged("conn-banner-class", "connection-banner " + (lost ? "lost" : "hidden"), meta),
-        ];
-      },
-
       connection: function (connected, meta) {
         var S = meta.strings;
+        connState = connected;
         if (connected) {
-          if (window.citybrain._wasDisconnected) { resync("reconnect"); }
-          return [S.connected, "conn conn-ok"];
+          if (window.citybrain._wasDisconnected) {
+            window.citybrain._wasDisconnected = false;
+            resync("reconnect");
+            refetchAlerts();
+          }
         }
         if (connected === false) { window.citybrain._wasDisconnected = true; }
+        if (cur) { freshness(cur.meta); }
+        if (connected) { return [S.connected, "conn conn-ok"]; }
         return connected === false ? [S.disconnected, "conn conn-lost"] : [S.connecting, "conn conn-wait"];
-      },
-
-      clock: function (_n, meta, live, hideout) {
-        if (live && hideout && (!cur || cur.meta !== meta)) { newPage(meta, live, hideout); }
-        if (cur) { newDay(cur.live, meta); }
-        return formatter("clock" + meta.tz, meta.lang, {
-          timeZone: meta.tz, year: "numeric", month: "2-digit", day: "2-digit",
-          hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-        }).format(new Date());
       },
 
       // ---- the case page
 
-      // A delta that mentions this case (or a reconnect) asks the server to re-read the case.
-      caseFilter: function (delta, connected, meta) {
-        var NOUP = window.dash_clientside.no_update;
-        var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
-        if (trig.indexOf("case-socket.connected") >= 0) {
-          if (connected === false) { window.citybrain._caseWasDisconnected = true; }
-          if (connected && window.citybrain._caseWasDisconnected) {
-            window.citybrain._caseWasDisconnected = false;
-            return Date.now();
-          }
-          return NOUP;
+      // A reconnect asks the server to re-read the case (so does a delta: caseTap).
+      caseFilter: function (connected, meta) {
+        caseMeta = meta;
+        caseTap();
+        if (connected === false) { window.citybrain._caseWasDisconnected = true; }
+        if (connected && window.citybrain._caseWasDisconnected) {
+          window.citybrain._caseWasDisconnected = false;
+          return Date.now();
         }
-        if (!delta || !meta || !meta.case) { return NOUP; }
-        var mine = (delta.ticker || []).some(function (t) { return t.case === meta.case; });
-        return mine ? Date.now() : NOUP;
+        return window.dash_clientside.no_update;
       },
 
       // "late by" / "time left" of the current stage, growing every second (display only).

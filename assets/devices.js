@@ -3,7 +3,9 @@
    dash-leaflet 1.1.3 bundles Leaflet 1.9.4 and sets the global `L` before the assets load, so an init
    hook on L.Map sees the wall's map being created (no Dash prop carries the devices). Geometry comes
    from /geo/cameras.json and /geo/sensors.json (static, cached) after the map has drawn its cells; the
-   statuses from GET /api/v1/devices, then from each pushed delta's `dev` (citybrain.js hands them here).
+   statuses from GET /api/v1/devices, then from each pushed delta's `dev` (citybrain.js hands them here)
+   and from the "devstatus" event (sensors turning stale or back: {dev: {id: status}}, taken here from
+   assets/sockettap.js).
 
    Zoomed out, devices are grouped on a screen grid (GRID_PX): one DOM badge per group, coloured by the
    worst status inside it, showing its count. From DETAIL_ZOOM on, each device in view is a circle on one
@@ -22,10 +24,12 @@
   var FIRST_PAINT_WAIT_MS = 3000;  // load the devices once the cells are drawn (or after this long)
   var PENDING_MAX = 200;  // deltas kept while the devices load; more: resync when loaded
   var STORE_KEY = "citybrain.layers";
+  var STATUS_EVENT = "devstatus";  // the push bridge's {dev: {id: status}}: sensors turning stale or back
 
   var S = {  // the one device view of this page
     map: null, meta: null, renderer: null, ready: false, loading: false, resyncing: false, seq: -1,
-    pending: [], overflow: false, fam: {}, restyles: 0, applied: 0, resyncs: 0, zoom: null, tip: null, hover: -1,
+    pending: [], overflow: false, held: {}, fam: {}, restyles: 0, applied: 0, resyncs: 0, zoom: null, tip: null,
+    hover: -1, tapped: false,
   };
 
   function newFamily(name) {
@@ -62,6 +66,7 @@
   function load() {
     if (S.loading || S.ready) { return; }
     S.loading = true;
+    listen();
     var map = S.map;
     Promise.all([getJSON("/geo/cameras.json"), getJSON("/geo/sensors.json"), getJSON("/api/v1/devices", "no-store")])
       .then(function (got) {
@@ -118,6 +123,22 @@
     if (msg.from > S.seq + 1) { S.pending.push(msg); resync(); return; }  // a gap: some delta never came
     S.seq = msg.to;
     if (msg.dev) { change(msg.dev); }
+  }
+
+  // A "devstatus" event ({dev: {id: status}}, no seq: sensors turning stale or back): applied like a
+  // delta's dev; held (the latest status per device) while the statuses load or resynchronise.
+  function setDevStatus(msg) {
+    if (!msg || !msg.dev || typeof msg.dev !== "object") { return; }
+    if (!S.ready || S.resyncing) { Object.assign(S.held, msg.dev); return; }
+    change(msg.dev);
+  }
+
+  // Listen to the socket's "devstatus" events, once (assets/sockettap.js loads after this file).
+  function listen() {
+    var tap = window.citybrain && window.citybrain.tap;
+    if (S.tapped || !tap) { return; }
+    S.tapped = true;
+    tap.on(STATUS_EVENT, setDevStatus);
   }
 
   function change(dev) {
@@ -183,19 +204,23 @@
     S.overflow = false;
     if (lost) { resync(); return; }
     held.forEach(apply);
+    var statuses = S.held;
+    S.held = {};
+    if (Object.keys(statuses).length) { change(statuses); }
   }
 
   // ---------------------------------------------------------------- drawing
 
   function colour(F, r) { return S.meta.colours[F.statuses[r]] || "#ffffff"; }
 
-  // Fine devices small with a dark edge; the others (no report, degraded, down) larger with a light edge,
-  // so that they stand out on any cell colour. Sensors are a size up from cameras.
+  // Fine devices small with a dark edge; the others (no report, stale, degraded, down) larger with a light
+  // edge, so that they stand out on any cell colour; a stale one's edge dashed. Sensors a size up from cameras.
   function circleStyle(F, i) {
     var r = F.rank[i], plain = r === 0, up = F.name === "sensors" ? 1 : 0;
     return {
       radius: (plain ? 3.5 : 5.5) + up, weight: plain ? 1 : 1.8, color: plain ? "#061018" : "#f4fbff",
       opacity: 0.95, fillColor: colour(F, r), fillOpacity: 0.95,
+      dashArray: F.statuses[r] === "stale" ? "2 2" : null,
     };
   }
 
@@ -384,7 +409,8 @@
     dot.style.background = M.colours[st];
     status.appendChild(dot);
     var words = M.status[st];
-    if (info && info.since) { words += " " + M.strings.dev_since.replace("{t}", timeText(info.since)); }
+    var since = info && (info.since || (st === "stale" && info.ts));  // a stale sensor: since its last reading
+    if (since) { words += " " + M.strings.dev_since.replace("{t}", timeText(since)); }
     if (info && info.value !== null && info.value !== undefined) {
       words += " · " + M.strings.dev_reading.replace("{v}", info.value + " " + info.unit);
     }
@@ -490,7 +516,8 @@
 
   function attach(map) {
     S.map = map; S.ready = false; S.loading = false; S.resyncing = false; S.seq = -1; S.pending = []; S.overflow = false;
-    S.zoom = null; S.hover = -1; S.tip = null;
+    S.zoom = null; S.hover = -1; S.tip = null; S.held = {};
+    listen();
     S.fam = { cameras: newFamily("cameras"), sensors: newFamily("sensors") };
     var pane = map.createPane("devices");
     pane.style.zIndex = 450;  // over the cells and outlines, under the badges and tooltips

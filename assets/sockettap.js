@@ -14,6 +14,7 @@
   var WS = window.WebSocket;
   if (!WS || (window.citybrain && window.citybrain.tap)) { return; }
   var handlers = {};
+  var TICK_FIELDS = ["ts", "case", "cell", "type", "step", "dept", "priority"];
 
   // The event name and data of one engine.io text frame holding a Socket.IO event, or null.
   function parse(frame) {
@@ -56,5 +57,14 @@
     // Call fn(data) for every event `name`, in arrival order.
     on: function (name, fn) { (handlers[name] = handlers[name] || []).push(fn); },
     parse: parse,
+    // A delta's ticker items travel as lists (dashboard/push.py TICK_FIELDS): as objects again.
+    items: function (list) {
+      return (list || []).map(function (it) {
+        if (!Array.isArray(it)) { return it; }
+        var o = {};
+        TICK_FIELDS.forEach(function (f, i) { o[f] = it[i]; });
+        return o;
+      });
+    },
   };
 })();

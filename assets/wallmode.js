@@ -22,6 +22,7 @@
 
   // A new page (its own rotation store): start from the district, as its map does.
   function adopt(meta) {
+    markRoot();
     if (state.meta !== meta) { state = Object.assign({}, state, { meta: meta, view: 0, applied: 0, sent: [] }); }
   }
 
@@ -63,6 +64,15 @@
     if (root.getPropertyValue("--wm-zoom") !== zoom) { root.setProperty("--wm-zoom", zoom); }
   }
   window.addEventListener("resize", scaleFigures);
+
+  // The root's class while /wall is shown (its rem follows the viewport: wallmode.css), checked at load
+  // and every half second (the app's router may leave /wall for another page or come back).
+  function markRoot() {
+    var on = !!document.querySelector(".wall.mode-wall"), root = document.documentElement;
+    if (root.classList.contains("cb-wallmode") !== on) { root.classList.toggle("cb-wallmode", on); scaleFigures(); }
+  }
+  setInterval(markRoot, 500);
+  document.addEventListener("DOMContentLoaded", markRoot);
 
   // Bring the view up to the clock at once when a hidden tab is shown again.
   document.addEventListener("visibilitychange", function () {
@@ -121,7 +131,7 @@
         state.view = index;
         if (index !== state.applied) { flyTo(meta, index); }
         var v = meta.views[index], lang = wallMeta.lang, stages = wallMeta.stages;
-        live = live || {};
+        live = (window.citybrain.wallLive && window.citybrain.wallLive()) || live || {};  // the page's, kept live
         var open = live.open || {}, od = live.overdue_n || {}, day = live.day || {}, c = live.counters || {};
         var sub = index > 0 ? v.id : null;
         var subVals = sub ? [

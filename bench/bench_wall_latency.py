@@ -96,6 +96,7 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
         try:
             res["devices_hook"] = h.open_wall(driver, st.url + "/")
             time.sleep(2)
+            res["idle"] = sample_main(driver, args.idle)  # no writes: the page's own clock and marks
 
             # 1 batch/s: 49 camera changes and a probe each second, in step with the main-thread windows
             writes: list[tuple[float, str]] = []
@@ -177,9 +178,10 @@ def main() -> None:
     ap.add_argument("--burst", type=float, default=2000, help="records/s in the burst phase")
     ap.add_argument("--storm-cycles", type=int, default=3, help="power cuts (all cameras off and on)")
     ap.add_argument("--storm-hold", type=float, default=6, help="seconds between storm flips")
+    ap.add_argument("--idle", type=float, default=15, help="seconds of no writes measured first")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.storm_cycles = min(args.seconds, 12), 1
+        args.seconds, args.storm_cycles, args.idle = min(args.seconds, 12), 1, min(args.idle, 8)
     rep = h.header("Wall: feed write → DOM change, and browser main-thread time, per phase")
     systems, got = h.run_each(args.systems, lambda s: run_system(s, args), rep)
     phases = ["1 batch/s", "steady", "burst", "storm"]
@@ -245,6 +247,18 @@ def main() -> None:
         cols,
         rows,
         "target: p95 ≤ 50 ms per update with all cameras loaded",
+    )
+    rows = []
+    for s in systems:
+        idle = h.median(got[s]["idle"]) or 0.0
+        per = [w - idle for w in got[s]["1 batch/s"]["main"]]
+        rows.append([s, h.ms(idle), h.ms(h.pct(per, 50)), h.ms(h.pct(per, 95)), h.ms(max(per, default=None))])
+    rep.table(
+        "3b. Main-thread time an update adds: '1 batch/s' windows minus the median window with no writes",
+        ["system", "window with no writes (median)", "per update p50", "per update p95", "max"],
+        rows,
+        "no writes: the page's own clock, data-age marks and (baseline) its 1 s poll still run; the bench's "
+        "observer runs in both; target: p95 ≤ 50 ms per update",
     )
     if "baseline" in got:
         rows = [

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from dashboard import contract as c  # noqa: E402
 from dashboard.geo import load_default_geography  # noqa: E402
 from dashboard.processor import CAMERA_STATE  # noqa: E402
+from dashboard.push import wire_key  # noqa: E402
 from dashboard.redis_server import EmbeddedRedis, free_port, set_pdeathsig  # noqa: E402
 from dashboard.registry import METRIC_BY_NAME, Registry, default_registry  # noqa: E402
 
@@ -813,62 +814,101 @@ class BaselinePoller(threading.Thread):
 # ------------------------------------------------------------------------------------------ Socket.IO
 
 
-def ws_frame_bytes(payload: int) -> int:
-    """Bytes on the wire of a server-to-client WebSocket text frame (unmasked header + payload)."""
-    return payload + 2 + (2 if payload > 125 else 0) + (6 if payload > 65535 else 0)
-
-
 class SioListener(threading.Thread):
-    """A Socket.IO client as a page connects (Engine.IO 4 over a WebSocket, no library in between, so
-    that every frame's size is known): records (time, bytes on the wire, event name, payload)."""
+    """A Socket.IO client as a page connects (Engine.IO 4 over a WebSocket; wsproto on a plain socket, no
+    client library in between): records (time, bytes on the wire, event name, payload) per message.
 
-    def __init__(self, base_url: str, keep_payload: bool = True, pathname: str = "/") -> None:
+    With ``compress`` (the default) it offers permessage-deflate as Chromium does, and the server's
+    WebSocket (simple-websocket, wsproto) accepts it, so the bytes are what a browser receives. The bytes
+    of each read from the socket are shared among the messages it completed, in proportion to their
+    length (the total is exact); ``raw`` keeps each message's uncompressed length."""
+
+    def __init__(
+        self, base_url: str, keep_payload: bool = True, pathname: str = "/", compress: bool = True
+    ) -> None:
         """Connect to ``base_url``'s /socket.io when started, as the page at ``pathname`` does
         (dash-socketio sends ``{"pathname": ...}`` as the connect auth; the server may put it in a room)."""
         super().__init__(daemon=True, name="bench-sio")
-        self.url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        hostport = base_url.removeprefix("http://").rstrip("/")
+        host, port = hostport.rsplit(":", 1)
+        self.addr = (host, int(port))
         self.keep_payload = keep_payload
+        self.compress = compress
         self.auth = {"pathname": pathname}
         self.frames: list[tuple[float, int, str, Any]] = []
+        self.raw: list[int] = []  # uncompressed length of each message in ``frames``
+        self.compressed = False  # permessage-deflate was agreed
         self.connected = threading.Event()
         self.halt = threading.Event()
         self.error: str | None = None
 
     def run(self) -> None:
-        """Handshake, then read frames until stopped; answer pings."""
-        import websocket
+        """Handshake, then read messages until stopped; answer pings."""
+        import socket
+
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import AcceptConnection, CloseConnection, Message, Request
+        from wsproto.extensions import PerMessageDeflate
 
         try:
-            ws = websocket.create_connection(self.url, timeout=5)
-            ws.recv()  # "0{...}": the Engine.IO open packet
-            ws.send("40" + json.dumps(self.auth))
-            ws.settimeout(0.5)
+            sock = socket.create_connection(self.addr, timeout=5)
+            ws = WSConnection(ConnectionType.CLIENT)
+            exts = [PerMessageDeflate()] if self.compress else []
+            host = f"{self.addr[0]}:{self.addr[1]}"
+            req = Request(host=host, target="/socket.io/?EIO=4&transport=websocket", extensions=exts)
+            sock.sendall(ws.send(req))
+            sock.settimeout(0.5)
+            parts: list[str] = []
             while not self.halt.is_set():
                 try:
-                    msg = ws.recv()
-                except websocket.WebSocketTimeoutException:
+                    data = sock.recv(65536)
+                except TimeoutError:
                     continue
+                if not data:
+                    break
                 t = time.time()
-                if isinstance(msg, bytes):
-                    msg = msg.decode("utf-8", "replace")
-                n = ws_frame_bytes(len(msg.encode()))
-                if msg == "2":
-                    ws.send("3")
-                    self.frames.append((t, n, "ping", None))
-                elif msg.startswith("40"):
-                    self.connected.set()
-                    self.frames.append((t, n, "connect", None))
-                elif msg.startswith("42"):
-                    body = json.loads(msg[2:])
-                    self.frames.append(
-                        (t, n, body[0], body[1] if self.keep_payload and len(body) > 1 else None)
-                    )
-                else:
-                    self.frames.append((t, n, "other", None))
-            ws.close()
+                ws.receive_data(data)
+                done: list[str] = []
+                for ev in ws.events():
+                    if isinstance(ev, AcceptConnection):
+                        self.compressed = any(isinstance(x, PerMessageDeflate) for x in ev.extensions)
+                    elif isinstance(ev, Message):
+                        text = ev.data if isinstance(ev.data, str) else ev.data.decode("utf-8", "replace")
+                        parts.append(text)
+                        if ev.message_finished:
+                            done.append("".join(parts))
+                            parts = []
+                    elif isinstance(ev, CloseConnection):
+                        self.halt.set()
+                total = sum(len(m) for m in done) or 1
+                for msg in done:
+                    n = round(len(data) * len(msg) / total)
+                    out = self._message(msg, t, n)
+                    if out:
+                        sock.sendall(ws.send(Message(data=out)))
+            sock.close()
         except Exception as err:  # reported by the benchmark, which then says what it could not measure
             self.error = f"{type(err).__name__}: {err}"
             self.connected.set()
+
+    def _message(self, msg: str, t: float, n: int) -> str | None:
+        """Record one Engine.IO message; return what to answer (the handshake, a pong) or None."""
+        self.raw.append(len(msg.encode()))
+        if msg.startswith("0"):  # the Engine.IO open packet: connect to the default namespace
+            self.frames.append((t, n, "other", None))
+            return "40" + json.dumps(self.auth)
+        if msg == "2":
+            self.frames.append((t, n, "ping", None))
+            return "3"
+        if msg.startswith("40"):
+            self.connected.set()
+            self.frames.append((t, n, "connect", None))
+        elif msg.startswith("42"):
+            body = json.loads(msg[2:])
+            self.frames.append((t, n, body[0], body[1] if self.keep_payload and len(body) > 1 else None))
+        else:
+            self.frames.append((t, n, "other", None))
+        return None
 
     def stop(self) -> None:
         """Disconnect."""
@@ -881,7 +921,7 @@ def probe_in(payload: Any) -> bool:
     if not isinstance(payload, dict):
         return False
     inc = payload.get("inc") or {}
-    return bool((inc.get(c.CELL_OPEN) or {}).get(PROBE_CELL))
+    return bool((inc.get(wire_key(c.CELL_OPEN)) or {}).get(PROBE_CELL))
 
 
 def median(xs: list[float]) -> float | None:

@@ -2,16 +2,20 @@
 statuses as one snapshot, and one device's details for a popup (docs/DEVICES.md).
 
 The geometry is built once per process and served as a static, cacheable, gzipped file; the statuses
-come from the processor's read models; changes reach the page as ``Delta.dev``.
+come from the processor's read models; changes reach the page as ``Delta.dev``. A sensor whose last
+reading is too old is ``stale`` (judged at read time; the push bridge sends the turns with
+``stale_changes``).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, TypeAlias
 
 from dashboard import contract as c
+from dashboard.healthscore import sensor_fresh
 from dashboard.processor import CAMERA_SINCE, CAMERA_STATE, SENSOR_LAST, SENSOR_STATUS
 from dashboard.registry import CAMERA_KINDS, METRICS, Camera, Registry, Sensor
 
@@ -19,10 +23,15 @@ Family: TypeAlias = Literal["cameras", "sensors"]
 
 # Best to worst: a cluster shows the worst status among its devices.
 CAMERA_STATUSES: tuple[str, ...] = ("online", "unknown", "offline", "fault")
-SENSOR_STATUSES: tuple[str, ...] = ("ok", "unknown", "warn", "alarm")
+SENSOR_STATUSES: tuple[str, ...] = ("ok", "unknown", "stale", "warn", "alarm")
 STATUSES: dict[Family, tuple[str, ...]] = {"cameras": CAMERA_STATUSES, "sensors": SENSOR_STATUSES}
 DEFAULT: dict[Family, str] = {"cameras": "online", "sensors": "ok"}  # not listed in the snapshot
 UNKNOWN = "unknown"  # a device that never reported
+STALE = "stale"  # a sensor whose last reading is older than healthscore.STALE_INTERVALS of its interval
+STALE_EVENT = "devstatus"  # Socket.IO event: {"dev": {sensor id: status}} for sensors turning or back
+STALE_CHECK_S = 5.0  # how often the push bridge looks for sensors turning stale or back
+# The push bridge's memory of the stale sensors: id -> (stored level now, at the call before or "").
+StaleState: TypeAlias = dict[str, tuple[str, str]]
 COORD_SCALE = 1_000_000  # coordinates travel as integer micro-degrees, each the difference to the last
 
 
@@ -67,22 +76,24 @@ def sensor_geometry(reg: Registry) -> bytes:
     return _compact("sensors", list(reg.sensors.values()), [m.metric for m in METRICS], lambda d: d.metric)
 
 
-def read_statuses(client: Any, reg: Registry) -> dict[str, Any]:
+def read_statuses(client: Any, reg: Registry, now_ms: int | None = None) -> dict[str, Any]:
     """The live status of every device, consistent with the delta seq it is current to.
 
     Only statuses other than the family's default are listed (a camera not listed is online, a sensor
-    not listed is ok); a device that never reported is ``unknown``.
+    not listed is ok); a device that never reported is ``unknown``, a sensor silent too long ``stale``.
     """
     with client.pipeline(transaction=True) as pipe:
         pipe.get(c.DELTA_SEQ)
         pipe.hgetall(CAMERA_STATE)
         pipe.hgetall(SENSOR_STATUS)
-        seq, cameras, sensors = pipe.execute()
+        pipe.hgetall(SENSOR_LAST)
+        seq, cameras, sensors, lasts = pipe.execute()
+    now = _now(now_ms)
     return {
         "seq": int(seq or 0),
         "default": dict(DEFAULT),
         "cameras": _listed(reg.cameras, cameras, "cameras"),
-        "sensors": _listed(reg.sensors, sensors, "sensors"),
+        "sensors": _listed(reg.sensors, _sensor_statuses(reg, sensors, lasts, now), "sensors"),
     }
 
 
@@ -97,9 +108,61 @@ def _listed(registered: Iterable[str], stored: dict[str, str], family: Family) -
     return out
 
 
-def device_info(client: Any, reg: Registry, device_id: str) -> dict[str, Any] | None:
+def _now(now_ms: int | None) -> int:
+    """``now_ms``, or the wall clock in ms."""
+    return now_ms if now_ms is not None else int(time.time() * 1000)
+
+
+def sensor_status(reg: Registry, sensor_id: str, stored: str | None, last: str | None, now_ms: int) -> str:
+    """A sensor's status on the map: ``stale`` when its last reading (JSON, with its ``ts``) is older
+    than healthscore.STALE_INTERVALS (3) reporting intervals, else its stored level; ``unknown`` when it
+    never reported."""
+    if last is not None and not sensor_fresh(reg, sensor_id, int(json.loads(last)["ts"]), now_ms):
+        return STALE
+    return stored or UNKNOWN
+
+
+def _sensor_statuses(
+    reg: Registry, stored: dict[str, str], lasts: dict[str, str], now: int
+) -> dict[str, str]:
+    """Every registered sensor's status on the map, from the stored levels and last readings."""
+    return {sid: sensor_status(reg, sid, stored.get(sid), lasts.get(sid), now) for sid in reg.sensors}
+
+
+def stale_changes(
+    client: Any, reg: Registry, now_ms: int, previous: StaleState | None
+) -> tuple[dict[str, str], StaleState]:
+    """The sensors whose map status changed by staleness since ``previous``: ``{id: "stale"}`` for those
+    that turned stale, ``{id: stored level}`` for those back (two HGETALLs in one round trip).
+
+    A sensor turning stale, or stale with a new stored level (a late reading), is ``stale`` at this call
+    and the next: a delta carrying its level to the pages may still be on its way, sent after this
+    answer. The state returned is the next call's ``previous``; ``None``: a first call.
+    """
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hgetall(SENSOR_STATUS)
+        pipe.hgetall(SENSOR_LAST)
+        stored, lasts = pipe.execute()
+    before = previous or {}
+    state: StaleState = {}
+    changes: dict[str, str] = {}
+    for sid, status in _sensor_statuses(reg, stored, lasts, now_ms).items():
+        if status != STALE:
+            continue
+        level = stored.get(sid, UNKNOWN)
+        seen = before.get(sid)
+        state[sid] = (level, seen[0] if seen else "")  # "": newly stale, said again next time
+        if seen is None or not level == seen[0] == seen[1]:
+            changes[sid] = STALE
+    changes.update({sid: stored.get(sid, UNKNOWN) for sid in before.keys() - state.keys()})
+    return changes, state
+
+
+def device_info(
+    client: Any, reg: Registry, device_id: str, now_ms: int | None = None
+) -> dict[str, Any] | None:
     """One device for its popup: names, kind, cell, status and since when (cameras) or the last reading
-    (sensors); None for an id the registry does not know."""
+    (sensors, ``stale`` when it is too old); None for an id the registry does not know."""
     cam = reg.cameras.get(device_id)
     if cam is not None:
         with client.pipeline(transaction=False) as pipe:
@@ -121,7 +184,8 @@ def device_info(client: Any, reg: Registry, device_id: str) -> dict[str, Any] | 
     reading = json.loads(last) if last else None
     return {
         "id": sensor.id, "family": "sensors", "kind": sensor.metric, "name_zh": sensor.name_zh,
-        "name_en": sensor.name_en, "cell": sensor.cell_id, "status": status or UNKNOWN,
-        "unit": sensor.unit, "warn": sensor.thresholds.warn, "alarm": sensor.thresholds.alarm,
+        "name_en": sensor.name_en, "cell": sensor.cell_id,
+        "status": sensor_status(reg, sensor.id, status, last, _now(now_ms)), "unit": sensor.unit,
+        "warn": sensor.thresholds.warn, "alarm": sensor.thresholds.alarm,
         "value": reading["value"] if reading else None, "ts": reading["ts"] if reading else None,
     }  # fmt: skip

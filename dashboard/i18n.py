@@ -314,6 +314,8 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     # --- drill-down data: roster roles (helper E) ---
     "role_full_time": {"zh-CN": "专职网格员", "en": "Full-time grid worker"},
     "role_part_time": {"zh-CN": "兼职网格员", "en": "Part-time grid worker"},
+    # --- device layer: stale sensors (helper A) ---
+    "dev_st_stale": {"zh-CN": "数据中断", "en": "Stale"},
 }
 
 

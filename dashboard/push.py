@@ -16,6 +16,7 @@ import redis
 from flask_socketio import SocketIO
 
 from dashboard import contract as c
+from dashboard import devices
 from dashboard import healthscore as hs
 from dashboard import readmodel as rm
 from dashboard.config import AppConfig
@@ -36,7 +37,10 @@ FEEDS_CHECK_S = 1.0  # feed health is read this often; pushed at once when a kin
 FEEDS_EVERY_S = 5.0  # ... and this often anyway, so that the pages' data ages stay honest
 BOOT = uuid.uuid4().hex[:12]  # this web process: a page seeing another one resynchronises
 OVERDUE_TOP = 20
-TICKER_SHOWN = 20
+TICKER_SHOWN = 20  # kept by the page (and in a snapshot)
+TICKER_SENT = 15  # at most this many new ticker items in a message: the wall shows 15
+# A ticker item travels as a list of these fields, in this order (the page zips them back).
+TICK_FIELDS = ("ts", "case", "cell", "type", "step", "dept", "priority")
 
 # What the wall keeps of the read models: these scopes of the by-area hashes (not every cell's stages).
 WALL_SCOPES = ("district:", "subdistrict:", "dept:", "cat:")
@@ -45,16 +49,38 @@ DAY_PREFIX = f"{c.TAG}:rm:day:"
 HOUR_PREFIX = f"{c.TAG}:rm:hour:"
 
 
+# On the wire a read-model key has a one-letter name (a day's and an hour's key: the letter and the
+# date): the same keys come in every message, and a message for 50 changes must stay small.
+WIRE_KEYS = {c.CELL_OPEN: "c", c.COUNTERS: "k", rm.OPEN: "o", rm.OVERDUE_N: "n"}
+WIRE_PREFIXES = ((DAY_PREFIX, "d"), (HOUR_PREFIX, "h"))
+
+
 def keys() -> dict[str, str]:
-    """The Redis key names a page maps delta increments onto (sent to the page once)."""
+    """The names a page finds delta increments under (sent to the page once): see ``wire_key``."""
     return {
-        "cells": c.CELL_OPEN,
-        "counters": c.COUNTERS,
-        "open": rm.OPEN,
-        "overdue_n": rm.OVERDUE_N,
-        "day": DAY_PREFIX,
-        "hour": HOUR_PREFIX,
+        "cells": WIRE_KEYS[c.CELL_OPEN],
+        "counters": WIRE_KEYS[c.COUNTERS],
+        "open": WIRE_KEYS[rm.OPEN],
+        "overdue_n": WIRE_KEYS[rm.OVERDUE_N],
+        "day": "d",
+        "hour": "h",
     }
+
+
+def wire_key(key: str) -> str:
+    """A read-model key's name in a message (``{cb}:rm:day:20261128`` → ``d20261128``)."""
+    short = WIRE_KEYS.get(key)
+    if short is not None:
+        return short
+    for prefix, letter in WIRE_PREFIXES:
+        if key.startswith(prefix):
+            return letter + key.removeprefix(prefix)
+    return key
+
+
+def tick_items(items: list[list[Any]]) -> list[dict[str, Any]]:
+    """A message's ticker items as dicts (for readers of messages other than the page)."""
+    return [dict(zip(TICK_FIELDS, it, strict=True)) for it in items]
 
 
 def wall_field(key: str, fld: str) -> bool:
@@ -71,37 +97,44 @@ def wall_field(key: str, fld: str) -> bool:
 
 FieldFilter = Callable[[str, str], bool]
 TickFilter = Callable[[dict[str, Any]], bool]
+DevFilter = Callable[[str], bool]
+Filters = tuple[FieldFilter, TickFilter | None, DevFilter | None]
 
 
 def merge(
-    deltas: list[c.Delta], keep: FieldFilter = wall_field, tick: TickFilter | None = None
+    deltas: list[c.Delta],
+    keep: FieldFilter = wall_field,
+    tick: TickFilter | None = None,
+    device: DevFilter | None = None,
 ) -> dict[str, Any]:
     """One message for consecutive deltas: increments add up, ticker items concatenate.
 
     ``from``/``to`` are the first and last seq merged; a page that has applied up to ``from - 1``
-    can apply it, any other page must resynchronise from a snapshot. ``keep`` picks the hash fields
-    and ``tick`` the ticker items a room shows (default: the wall's).
+    can apply it, any other page must resynchronise from a snapshot. ``keep`` picks the hash fields,
+    ``tick`` the ticker items and ``device`` the device statuses a room shows (default: the wall's).
     """
     inc: dict[str, dict[str, int]] = {}
     ticker: list[dict[str, Any]] = []
     dev: dict[str, str] = {}  # device id -> status: the last in the batch wins
     for d in deltas:
-        dev.update(d.dev)
+        dev.update(d.dev if device is None else {k: v for k, v in d.dev.items() if device(k)})
         for key, fields in d.inc.items():
             slot = inc.setdefault(key, {})
             for fld, n in fields.items():
                 if keep(key, fld):
                     slot[fld] = slot.get(fld, 0) + n
         ticker += d.ticker if tick is None else [t for t in d.ticker if tick(t)]
-    return {
+    msg: dict[str, Any] = {
         "from": deltas[0].seq,
         "to": deltas[-1].seq,
         "ts": deltas[-1].ts,
-        "inc": {k: {f: n for f, n in v.items() if n} for k, v in inc.items() if v},
-        "ticker": ticker[-TICKER_SHOWN:],
+        "inc": {wire_key(k): {f: n for f, n in v.items() if n} for k, v in inc.items() if any(v.values())},
+        "ticker": [[t.get(f) for f in TICK_FIELDS] for t in ticker[-TICKER_SENT:]],
         "overdue_changed": any(d.overdue_changed for d in deltas),
-        "dev": dev,
     }
+    if dev:
+        msg["dev"] = dev
+    return msg
 
 
 def _ints(h: dict[str, str], keep: Any = None) -> dict[str, int]:
@@ -193,7 +226,7 @@ def flow_message(client: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 def redis_epoch(client: Any) -> str:
     """The Redis server's run id: it changes when Redis restarts (pages then resynchronise)."""
-    return str(client.info("server").get("run_id", ""))
+    return str(client.info("server").get("run_id", ""))[:16]
 
 
 def read_snapshot(client: Any, tz: ZoneInfo, cfg: AppConfig | None = None) -> dict[str, Any]:
@@ -300,7 +333,7 @@ class Rooms:
         self.geo = geo
         self._lock = threading.Lock()
         self._room_of: dict[str, str] = {}  # sid -> room
-        self._filters: dict[str, tuple[FieldFilter, TickFilter | None]] = {}
+        self._filters: dict[str, Filters] = {}
 
     def join(self, sid: str, room: str) -> None:
         """A page joined ``room``."""
@@ -317,28 +350,32 @@ class Rooms:
         with self._lock:
             return sorted(set(self._room_of.values()))
 
-    def filters(self, room: str) -> tuple[FieldFilter, TickFilter | None]:
-        """(hash-field filter, ticker filter) of a room's deltas."""
+    def filters(self, room: str) -> Filters:
+        """(hash-field, ticker and device filters) of a room's deltas."""
         got = self._filters.get(room)
         if got is None:
             got = self._build(room)
             self._filters[room] = got
         return got
 
-    def _build(self, room: str) -> tuple[FieldFilter, TickFilter | None]:
+    def _build(self, room: str) -> Filters:
         """Make a room's filters."""
         if room.startswith("area:"):
             ids = area_ids(self.geo, room.removeprefix("area:"))
-            return area_filter(ids), lambda t: t.get("cell") in ids
+            reg = default_registry()
+            inside = {i for i, d in reg.cameras.items() if d.cell_id in ids}
+            inside |= {i for i, d in reg.sensors.items() if d.cell_id in ids}
+            return area_filter(ids), lambda t: t.get("cell") in ids, inside.__contains__
         if room.startswith("case:"):
             case = room.removeprefix("case:")
-            return (lambda _k, _f: False), lambda t: t.get("case") == case
-        return wall_field, None
+            return (lambda _k, _f: False), lambda t: t.get("case") == case, lambda _d: False
+        return WALL_FILTERS
 
 
-def room_message(
-    room: str, batch: list[c.Delta], filters: tuple[FieldFilter, TickFilter | None]
-) -> dict[str, Any] | None:
+WALL_FILTERS: Filters = (wall_field, None, None)
+
+
+def room_message(room: str, batch: list[c.Delta], filters: Filters) -> dict[str, Any] | None:
     """The delta message for ``room`` (None: nothing for it: a case page wants only its own events).
     A wall message whose batch changed the overdue set has ``overdue_top`` to fill (None here)."""
     msg = merge(batch, *filters)
@@ -378,6 +415,8 @@ class PushBridge:
         self._feeds_sent = 0.0
         self._health: dict[str, list[Any]] = {}  # the health map pushed last: area -> [score, colour]
         self._health_at = 0.0
+        self._stale: devices.StaleState | None = None  # the stale sensors (devices.stale_changes)
+        self._stale_at = 0.0
 
     def start(self) -> None:
         """Run the loop as a Socket.IO background task."""
@@ -417,6 +456,7 @@ class PushBridge:
                     self._health_at = time.monotonic()
                     self._emit_health(self.rooms.geo)
                 self._emit_feeds()
+                self._emit_stale()
             except redis.RedisError as err:
                 log.warning("push: redis unavailable (%s)", err)
                 self.epoch = ""  # Redis may come back as a new run: read its id again
@@ -453,7 +493,8 @@ class PushBridge:
         rooms = self.rooms
         top: list[dict[str, Any]] | None = None  # read once for every wall page
         for room in rooms.active() if rooms is not None else [WALL_ROOM]:
-            msg = room_message(room, batch, rooms.filters(room) if rooms is not None else (wall_field, None))
+            filters = rooms.filters(room) if rooms is not None else WALL_FILTERS
+            msg = room_message(room, batch, filters)
             if msg is None:
                 continue
             if "overdue_top" in msg:
@@ -474,6 +515,17 @@ class PushBridge:
         if status_changed(self._feeds, status) or mono - self._feeds_sent >= FEEDS_EVERY_S:
             self._feeds, self._feeds_sent = status, mono
             self.sio.emit(FEEDS_EVENT, self._stamp({"ts": now, "kinds": status}))
+
+    def _emit_stale(self) -> None:
+        """Every STALE_CHECK_S: push the sensors that turned stale or came back (docs/DEVICES.md)."""
+        mono = time.monotonic()
+        if mono - self._stale_at < devices.STALE_CHECK_S:
+            return
+        self._stale_at = mono
+        now = int(time.time() * 1000)
+        changes, self._stale = devices.stale_changes(self.r, default_registry(), now, self._stale)
+        if changes:
+            self.sio.emit(devices.STALE_EVENT, {"dev": changes})
 
 
 def _alert_runs(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

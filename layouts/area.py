@@ -1066,7 +1066,7 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
                 [map_box, body(view, lang_)],
                 className="area-grid" + (" frame" if frame else ""),
             ),
-            DashSocketIO(id=SOCKET, eventNames=["delta", "alerts", "health"]),
+            DashSocketIO(id=SOCKET, eventNames=[], options=nav.SOCKET_OPTIONS),  # events: sockettap.js
             dcc.Store(id=META, data=meta),
             dcc.Store(id=REFRESH),
             dcc.Store(id=TABLES, data={"tables": view.tables, "sigs": view.sigs}),
@@ -1106,12 +1106,8 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("citybrainArea", "filter"),
         Output(REFRESH, "data"),
-        Input(SOCKET, "data-delta"),
-        Input(SOCKET, "data-alerts"),
-        Input(SOCKET, "data-health"),
         Input(SOCKET, "connected"),
-        State(META, "data"),
-        prevent_initial_call=True,
+        Input(META, "data"),
     )
     app.clientside_callback(
         ClientsideFunction("citybrainArea", "go"),

@@ -34,6 +34,7 @@ from dashboard.lifecycle import STAGE_OF, fold
 from dashboard.processor import CAMERA_STATE, CaseState, now_ms
 from dashboard.registry import CAMERA_KINDS, Camera, default_registry
 from dashboard.sla import deadline
+from layouts import nav
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, category_name, dept_short, type_name
 
@@ -540,7 +541,7 @@ def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> htm
         [
             header,
             html.Main(content, id=BODY, className="case-body"),
-            DashSocketIO(id=SOCKET, eventNames=["delta"]),
+            DashSocketIO(id=SOCKET, eventNames=[], options=nav.SOCKET_OPTIONS),  # deltas: sockettap.js
             dcc.Store(id=META, data=meta),
             dcc.Store(id=LIVE, data=live),
             dcc.Store(id=REFRESH),
@@ -563,10 +564,8 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("citybrain", "caseFilter"),
         Output(REFRESH, "data"),
-        Input(SOCKET, "data-delta"),
         Input(SOCKET, "connected"),
-        State(META, "data"),
-        prevent_initial_call=True,
+        Input(META, "data"),
     )
     app.clientside_callback(
         ClientsideFunction("citybrain", "caseClock"),

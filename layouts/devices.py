@@ -29,6 +29,7 @@ STATUS_COLOURS: dict[str, str] = {
     "online": "#3ccf91",
     "ok": "#3ccf91",
     "unknown": "#8a99a3",
+    "stale": "#5f6e78",  # a sensor silent too long: a darker grey, dashed edge (assets/devices.css, .js)
     "offline": "#f5a524",
     "warn": "#f5d04a",
     "fault": "#ff4d5e",

@@ -30,6 +30,15 @@ COLOUR_SWITCH = "map-colour-switch"
 LOCATION = "_pages_location"  # the pages router's dcc.Location (dash.page_container)
 
 MODES = ("health", "open", "alerts")
+# Every page's socket: WebSocket only, so that assets/sockettap.js reads each event off it (a Dash prop
+# keeps only the last of the events between two renders); when the server goes away, it tries again
+# every 0.5-2 s. dash-socketio sends the page's pathname as the connect auth: the server puts the
+# page in the room of its view (dashboard/push.py rooms).
+SOCKET_OPTIONS: dict[str, Any] = {
+    "transports": ["websocket"],
+    "reconnectionDelay": 500,
+    "reconnectionDelayMax": 2000,
+}
 SEARCH_MIN = 1
 SEARCH_LIMIT = 8
 HREF_LEVEL = {"subdistrict": "subdistrict", "community": "community", "cell": "cell"}

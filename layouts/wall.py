@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash_socketio import DashSocketIO
 
 from dashboard.alerts.levels import LEVELS
@@ -56,14 +56,15 @@ KPIS: tuple[tuple[str, str], ...] = (
     (KPI_CAMERAS, "kpi_cameras_online"),
     (KPI_READINGS, "kpi_readings_today"),
 )
-TICK = "wall-tick"
 # the case-lifecycle panels
 FLOW = "lifecycle-flow"
 OVERDUE_LIST = "overdue-list"
-OVERDUE_LATE = "od-late"  # pattern-matching id type of each row's "late by": {"type": "od-late", "index": k}
+OVERDUE_LATE = "od-late"  # class of each row's "late by" (data-index: the row), ticked by the page
 LEAGUE = "department-league"
 TICKER = "event-ticker"
 CATEGORY_GRAPH = "category-mix"
+CATEGORY_TOTAL = "category-total"  # today's events, in the donut's middle
+CATEGORY_LEGEND = "category-legend"  # one row per category: colour, name, count, share (.cat-row[data-cat])
 TREND_GRAPH = "trend-24h"
 # the warnings (预警): banner, list, sound, map outlines (docs/UI.md)
 ALERTS = "wall-alerts"  # store: {"seq", "alerts": [active alerts, as GET /api/v1/alerts]}
@@ -163,6 +164,7 @@ def _meta(lang: Lang) -> dict[str, Any]:
         "strings": bundle(lang),
         "stages": list(STAGES),
         "plot": PLOT_LAYOUT,
+        "graph_config": GRAPH_CONFIG,
         "fresh": FRESH_PANELS,
         "cells": {a.id: [area_name(a, lang), a.parent_id] for a in geo.cells.values()},
         "communities": {a.id: a.parent_id for a in geo.communities.values()},
@@ -182,6 +184,15 @@ def _meta(lang: Lang) -> dict[str, Any]:
     }
 
 
+def _category_box() -> html.Div:
+    """Today's events by category: the donut (plotly) with the total in its middle, the legend as text."""
+    donut = html.Div(
+        [_graph(CATEGORY_GRAPH), html.Div("–", id=CATEGORY_TOTAL, className="cat-total")],
+        className="graph-box cat-donut",
+    )
+    return html.Div([donut, html.Div(id=CATEGORY_LEGEND, className="cat-legend")], className="cat-box")
+
+
 def _graph(graph_id: str) -> dcc.Graph:
     """A light figure the page's JS fills: no mode bar, no animation, dark from the first frame."""
     return dcc.Graph(
@@ -194,15 +205,9 @@ def _graph(graph_id: str) -> dcc.Graph:
     )
 
 
-# The page joins the Socket.IO room of its view (dashboard/push.py rooms) and, when the server goes away,
-# tries again every 0.5-2 s: the wall is current again within seconds of the server's return. WebSocket
-# only: assets/sockettap.js reads every delta frame from it (a Dash prop would coalesce them).
-SOCKET_OPTIONS: Any = {
-    "auth": {"view": "wall"},
-    "transports": ["websocket"],
-    "reconnectionDelay": 500,
-    "reconnectionDelayMax": 2000,
-}
+# The wall joins the Socket.IO room "wall" (dashboard/push.py rooms), on / and /wall alike; every event it
+# applies is read off the socket by assets/sockettap.js (see layouts/nav.py SOCKET_OPTIONS).
+SOCKET_OPTIONS: Any = {"auth": {"view": "wall"}, **nav.SOCKET_OPTIONS}
 # Which record kind each panel shows (dashboard/freshness.py): its feed's health greys it out.
 FRESH_PANELS: dict[str, str] = {
     **{p: CASE for p in (KPI_OPEN, KPI_REPORTED, KPI_CLOSED, FLOW, LEAGUE, SUBDISTRICT_TOTALS)},
@@ -379,9 +384,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
                 html.Div(id=SUBDISTRICT_TOTALS, className="sub-grid"),
                 SUBDISTRICT_TOTALS,
             ),
-            _panel(
-                "cat_title", lang_, html.Div(_graph(CATEGORY_GRAPH), className="graph-box"), CATEGORY_GRAPH
-            ),
+            _panel("cat_title", lang_, _category_box(), CATEGORY_GRAPH),
         ],
         className="wall-col wall-left",
     )
@@ -394,6 +397,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
         className="wall-col wall-right",
     )
     overlays = [
+        *map_extra,  # before the boxes it may hide (a CSS sibling rule, not :has(): see wallmode.css)
         html.Div(id=ALERT_BANNER, className="alert-banner hidden", role="alert"),
         html.Div(
             [
@@ -410,7 +414,6 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
             className="map-overlay legend-box",
         ),
         device_layers(lang_, controls=desk),  # cameras and sensors: assets/devices.js draws them
-        *map_extra,
     ]
     ticker = html.Section(
         [
@@ -426,15 +429,13 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
                 [left, html.Div([cell_map, *overlays], className="wall-map"), right, ticker],
                 className="wall-body",
             ),
-            DashSocketIO(
-                id=SOCKET, eventNames=["delta", "flow", "alerts", "feeds", "health"], options=SOCKET_OPTIONS
-            ),
+            # "health" is for the map colouring (assets/area.js); every other event goes to sockettap.js
+            DashSocketIO(id=SOCKET, eventNames=["health"], options=SOCKET_OPTIONS),
             html.Div(id=CONNECTION_BANNER, className="connection-banner hidden", role="alert"),
             dcc.Store(id=FEEDS, data={"ts": snap.get("ts", 0), "kinds": snap.pop("feeds", {})}),
             dcc.Store(id=ALERTS, data=alerts),
             dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
             dcc.Store(id=META, data=_meta(lang_)),
-            dcc.Interval(id=TICK, interval=1000),
         ],
         className=f"wall mode-{mode} lang-{lang_}",
         lang=lang_,
@@ -451,66 +452,16 @@ def register(app: Dash) -> None:
 
 
 def register_callbacks(app: Dash) -> None:
-    """Wire the clientside callbacks (assets/citybrain.js); none of them calls the server."""
+    """Wire the clientside callbacks (assets/citybrain.js); none of them calls the server. The live
+    path (deltas, alerts, feeds, the 1 s timer) is the page's JS alone: it paints straight into the DOM."""
     app.clientside_callback(
-        ClientsideFunction("citybrain", "onPush"),
-        Output(CELLS, "hideout"),
-        Output(LIVE, "data"),
-        Input(SOCKET, "data-delta"),
-        Input(SOCKET, "data-flow"),
+        ClientsideFunction("citybrain", "init"),
+        Output(CLOCK, "title"),  # the clock's time zone: the page's JS starts here
+        Input(META, "data"),
+        State(LIVE, "data"),
         State(CELLS, "hideout"),
-        State(LIVE, "data"),
-        State(META, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "render"),
-        *[Output(k, "children") for k, _ in KPIS],
-        Output(TOP_CELLS, "children"),
-        Output(SUBDISTRICT_TOTALS, "children"),
-        Input(LIVE, "data"),
-        Input(CELLS, "hideout"),
-        Input(TICK, "n_intervals"),  # sends what throttling held back (no server call)
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "panels"),
-        Output(FLOW, "children"),
-        Output(LEAGUE, "children"),
-        Output(TICKER, "children"),
-        Input(LIVE, "data"),
-        Input(TICK, "n_intervals"),
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "overdue"),
-        Output(OVERDUE_LIST, "children"),
-        Input(LIVE, "data"),
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "overdueClock"),
-        Output({"type": OVERDUE_LATE, "index": ALL}, "children"),
-        Input(TICK, "n_intervals"),
-        State(LIVE, "data"),
-        State(META, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "figures"),
-        Output(CATEGORY_GRAPH, "figure"),
-        Output(TREND_GRAPH, "figure"),
-        Input(LIVE, "data"),
-        Input(TICK, "n_intervals"),
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "onAlerts"),
-        Output(ALERTS, "data"),
-        Input(SOCKET, "data-alerts"),
-        Input(SOCKET, "connected"),
+        State(FEEDS, "data"),
         State(ALERTS, "data"),
-        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("citybrain", "alerts"),
@@ -537,27 +488,4 @@ def register_callbacks(app: Dash) -> None:
         Output(CONNECTION, "className"),
         Input(SOCKET, "connected"),
         State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "onFeeds"),
-        Output(FEEDS, "data"),
-        Input(SOCKET, "data-feeds"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(  # ages and stale marks are written into the marks, not re-rendered
-        ClientsideFunction("citybrain", "freshness"),
-        Output(CONNECTION_BANNER, "children"),
-        Output(CONNECTION_BANNER, "className"),
-        Input(TICK, "n_intervals"),
-        Input(SOCKET, "connected"),
-        Input(FEEDS, "data"),
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "clock"),
-        Output(CLOCK, "children"),
-        Input(TICK, "n_intervals"),
-        State(META, "data"),
-        State(LIVE, "data"),
-        State(CELLS, "hideout"),
     )

@@ -1,7 +1,8 @@
 """The device layer on the real app in a real Chromium: the cameras arrive after the cells as static,
 cached, compressed geometry; a camera status posted to ``POST /api/v1/camera-status`` recolours that
 camera's group badge (zoomed out) or its own circle (zoomed in), and nothing else is restyled; the
-layer toggles."""
+layer toggles; a sensor whose last reading is too old turns stale on the page (the push bridge's
+"devstatus" event) and back when it reports again."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ import redis
 from selenium.webdriver.common.by import By
 
 from dashboard import contract as c
-from dashboard.processor import CAMERA_STATE
-from dashboard.registry import default_registry
+from dashboard.healthscore import STALE_INTERVALS
+from dashboard.i18n import t
+from dashboard.processor import CAMERA_STATE, SENSOR_LAST
+from dashboard.registry import Sensor, default_registry
 from layouts import devices as layer
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
@@ -213,3 +216,61 @@ def test_a_posted_camera_status_recolours_only_its_marker(
     assert status == 202, answer
     wait_for(lambda: state(browser, sensor.id)["badge"]["status"] == "alarm", 15, what="the sensor's alarm")
     assert state(browser, sensor.id)["badge"]["colour"] == colours["alarm"]
+
+
+def far_water_sensor() -> Sensor:
+    """The water-level sensor farthest from the one the test above drives to alarm (never in its group)."""
+    water = [s for s in default_registry().sensors.values() if s.metric == "water_level"]
+    first = water[0]
+    return max(water, key=lambda s: (s.lat - first.lat) ** 2 + (s.lon - first.lon) ** 2)
+
+
+def test_a_silent_sensor_turns_stale_and_back_when_it_reports(app: App, browser: Any) -> None:
+    colours = layer.STATUS_COLOURS
+    sensor = far_water_sensor()
+    r = app.client()
+    browser.get(app.url + "/")
+    wait_for(
+        lambda: browser.execute_script("return !!window.citybrain.devices.ready"), 30, what="devices loaded"
+    )
+    toggle = browser.find_element(By.ID, layer.LAYER_SENSORS)
+    assert t("dev_st_stale", "zh-CN") in toggle.text  # the key lists the stale colour
+    toggle.click()
+    wait_for(lambda: state(browser, sensor.id)["drawn"] == "badge", 10, what="the sensor's badge")
+    assert state(browser, sensor.id)["status"] == "unknown"
+
+    # a reading already older than three reporting intervals, at an ok level: the processor's delta says
+    # "ok"; the push bridge's check finds it stale and tells the pages
+    old = int(time.time() * 1000) - STALE_INTERVALS * sensor.interval_s * 1000 - 60_000
+    rec = c.SensorReading(
+        sensor_id=sensor.id, metric="water_level", value=0.0, unit="m", ts=old, cell_id=sensor.cell_id
+    )
+    r.xadd(c.STREAM_SENSOR_READINGS, c.encode(rec))  # type: ignore[arg-type]
+    wait_for(lambda: r.hexists(SENSOR_LAST, sensor.id), 15, what="the reading in the read model")
+    assert http_get(app.url + "/api/v1/devices")[1]["sensors"][sensor.id] == "stale"
+    assert http_get(app.url + "/api/v1/devices/" + sensor.id)[1]["status"] == "stale"
+    wait_for(lambda: state(browser, sensor.id)["badge"]["status"] == "stale", 30, what="a stale badge")
+    now = state(browser, sensor.id)
+    assert now["status"] == "stale" and now["badge"]["colour"] == colours["stale"]
+
+    # zoomed in: its own circle in the stale grey; its popup says since when
+    browser.execute_script(
+        "window.citybrain.devices.map.setView([arguments[0], arguments[1]], 17)", sensor.lat, sensor.lon
+    )
+    wait_for(lambda: state(browser, sensor.id)["drawn"] == "circle", 10, what="circles when zoomed in")
+    assert state(browser, sensor.id)["fill"] == colours["stale"]
+    browser.execute_script(POINTER_JS, "click", sensor.lat, sensor.lon)
+    popup = wait_for(lambda: popup_text(browser, sensor.name_zh), 10, what="the sensor's popup")
+    assert t("dev_st_stale", "zh-CN") + " " + t("dev_since", "zh-CN").replace("{t}", "") in popup
+
+    # it reports again, at the same level (no delta changes its level): back to ok by the same event
+    status, answer = http_post(
+        app.url + "/api/v1/sensor-readings",
+        {"readings": [{"sensor_id": sensor.id, "metric": "water_level", "value": 0.0, "unit": "m",
+                       "time": int(time.time() * 1000)}]},
+        TOKEN,
+    )  # fmt: skip
+    assert status == 202, answer
+    wait_for(lambda: state(browser, sensor.id)["status"] == "ok", 30, what="the sensor back to ok")
+    assert state(browser, sensor.id)["fill"] == colours["ok"]
+    assert sensor.id not in http_get(app.url + "/api/v1/devices")[1]["sensors"]

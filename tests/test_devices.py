@@ -1,9 +1,11 @@
 """Devices on the map, server side, on a real Redis: the compact geometry files, the status snapshot, the
-sensor status mapping, the processor's ``dev`` deltas and camera-since times, and push's merge of them."""
+sensor status mapping, the processor's ``dev`` deltas and camera-since times, push's merge of them, and
+stale sensors (silent for more than three reporting intervals) in the snapshot and as changes."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -12,9 +14,10 @@ import redis
 from dashboard import contract as c
 from dashboard import devices
 from dashboard.config import ProcessorConfig
+from dashboard.healthscore import STALE_INTERVALS
 from dashboard.processor import CAMERA_SINCE, CAMERA_STATE, SENSOR_STATUS, Processor, sensor_level
 from dashboard.push import merge
-from dashboard.registry import Registry, Thresholds, default_registry
+from dashboard.registry import Registry, Sensor, Thresholds, default_registry
 
 TS = 1_790_000_000_000
 
@@ -58,7 +61,7 @@ def test_sensor_geometry_names_each_sensors_metric(reg: Registry) -> None:
     g = decoded(devices.sensor_geometry(reg))
     sensors = list(reg.sensors.values())
     assert g["family"] == "sensors" and g["n"] == len(sensors) >= 1_000
-    assert g["statuses"] == ["ok", "unknown", "warn", "alarm"]
+    assert g["statuses"] == ["ok", "unknown", "stale", "warn", "alarm"]
     s = sensors[5]
     assert g["ids"][5] == s.id and g["kinds"][g["kind"][5]] == s.metric
     assert g["lat"][5] == pytest.approx(s.lat, abs=1e-9)
@@ -199,3 +202,123 @@ def test_device_info_for_a_popup(r: redis.Redis, reg: Registry) -> None:
         sensor.unit,
     )
     assert devices.device_info(r, reg, "NOPE-1") is None
+
+
+def reading(sensor: Sensor, value: float, ts: int) -> c.SensorReading:
+    """A reading of ``sensor`` taken at ``ts``."""
+    return c.SensorReading(
+        sensor_id=sensor.id,
+        metric=sensor.metric,
+        value=value,
+        unit=sensor.unit,
+        ts=ts,
+        cell_id=sensor.cell_id,
+    )
+
+
+def silence_limit(sensor: Sensor) -> int:
+    """How long (ms) a sensor may be silent and still count as reporting."""
+    return STALE_INTERVALS * sensor.interval_s * 1000
+
+
+def water_sensors(reg: Registry, n: int) -> list[Sensor]:
+    """``n`` water-level sensors (one reporting interval: 60 s)."""
+    found = [s for s in reg.sensors.values() if s.metric == "water_level"][:n]
+    assert len({s.interval_s for s in found}) == 1
+    return found
+
+
+def test_a_sensor_silent_for_three_intervals_is_stale_until_it_reports(r: redis.Redis, reg: Registry) -> None:
+    alarmed, fine, never = water_sensors(reg, 3)
+    p = make(r)
+    xadd(r, reading(alarmed, alarmed.thresholds.alarm, TS), reading(fine, 0.0, TS))
+    p.step()
+    limit = silence_limit(alarmed)
+
+    at_limit = devices.read_statuses(r, reg, TS + limit)
+    assert at_limit["sensors"][alarmed.id] == "alarm" and fine.id not in at_limit["sensors"]
+    assert at_limit["sensors"][never.id] == "unknown"
+
+    # one ms later both are stale, whatever their last level; one never heard from stays unknown
+    later = TS + limit + 1
+    snap = devices.read_statuses(r, reg, later)
+    assert (snap["sensors"][alarmed.id], snap["sensors"][fine.id], snap["sensors"][never.id]) == (
+        "stale",
+        "stale",
+        "unknown",
+    )
+    info = devices.device_info(r, reg, alarmed.id, later)
+    assert info is not None and (info["status"], info["value"], info["ts"]) == (
+        "stale",
+        alarmed.thresholds.alarm,
+        TS,
+    )
+    assert r.hget(SENSOR_STATUS, alarmed.id) == "alarm"  # the stored level is kept; stale is a view of it
+
+    # a fresh reading: its own level again
+    xadd(r, reading(alarmed, 0.0, later))
+    p.step()
+    snap = devices.read_statuses(r, reg, later)
+    assert alarmed.id not in snap["sensors"] and snap["sensors"][fine.id] == "stale"
+    info = devices.device_info(r, reg, alarmed.id, later)
+    assert info is not None and info["status"] == "ok"
+
+
+def test_stale_changes_names_only_the_sensors_that_turned(r: redis.Redis, reg: Registry) -> None:
+    a, b, quiet = water_sensors(reg, 3)
+    p = make(r)
+    xadd(r, reading(a, 0.0, TS), reading(b, b.thresholds.warn, TS))
+    p.step()
+    limit = silence_limit(a)
+
+    changes, state = devices.stale_changes(r, reg, TS + limit, None)
+    assert changes == {} and state == {}  # both fresh, the quiet one never heard from: nothing to say
+    changes, state = devices.stale_changes(r, reg, TS + limit + 1, state)
+    assert changes == {a.id: "stale", b.id: "stale"}
+    # said once more at the next call (a delta sent meanwhile may have shown a level), then nothing
+    changes, state = devices.stale_changes(r, reg, TS + limit + 2, state)
+    assert changes == {a.id: "stale", b.id: "stale"}
+    changes, state = devices.stale_changes(r, reg, TS + limit + 3, state)
+    assert changes == {}
+
+    # a reports again: back with its stored level, alone
+    now = TS + limit + 4
+    xadd(r, reading(a, a.thresholds.alarm, now))
+    p.step()
+    changes, state = devices.stale_changes(r, reg, now, state)
+    assert changes == {a.id: "alarm"}
+    changes, state = devices.stale_changes(r, reg, now, state)
+    assert changes == {}
+
+    # a late reading of b (already stale when it came) changes its level: b is said to be stale again
+    xadd(r, reading(b, b.thresholds.alarm, TS + 1))
+    p.step()
+    assert r.hget(SENSOR_STATUS, b.id) == "alarm"
+    changes, state = devices.stale_changes(r, reg, now, state)
+    assert changes == {b.id: "stale"}
+    assert state[b.id][0] == "alarm" and quiet.id not in state
+
+
+def test_the_push_bridge_emits_the_turns_as_devstatus(r: redis.Redis, reg: Registry) -> None:
+    """Through a real Flask-SocketIO server and its in-process test client."""
+    from zoneinfo import ZoneInfo
+
+    from flask import Flask
+    from flask_socketio import SocketIO
+
+    from dashboard.push import PushBridge
+
+    (silent,) = water_sensors(reg, 1)
+    p = make(r)
+    hour_ago = int(time.time() * 1000) - 3_600_000  # the bridge judges by the wall clock
+    xadd(r, reading(silent, silent.thresholds.warn, hour_ago))
+    p.step()
+    app = Flask(__name__)
+    sio = SocketIO(app, async_mode="threading")
+    page = sio.test_client(app)
+    bridge = PushBridge(sio, r, ZoneInfo("Asia/Shanghai"))
+    bridge._emit_stale()
+    got = [m["args"][0] for m in page.get_received() if m["name"] == devices.STALE_EVENT]
+    assert got == [{"dev": {silent.id: "stale"}}]
+    bridge._emit_stale()  # within STALE_CHECK_S: not read again
+    assert [m for m in page.get_received() if m["name"] == devices.STALE_EVENT] == []

@@ -17,10 +17,14 @@ from dashboard.push import (
     Rooms,
     area_filter,
     area_ids,
+    keys,
     merge,
     room_for,
     room_message,
+    tick_items,
+    wire_key,
 )
+from dashboard.registry import default_registry
 from tests.conftest import App, wait_for
 
 
@@ -50,6 +54,36 @@ def delta(seq: int, cell: str, sub: str, comm: str, case: str = "K-1") -> c.Delt
         },
         ticker=[{"case": case, "cell": cell, "step": "reported", "ts": 1}],
     )
+
+
+def test_wire_format_is_compact() -> None:
+    """Read-model keys travel as one letter (a day's and an hour's with their date), ticker items as
+    lists in TICK_FIELDS order, at most 15 of them; no empty device map."""
+    assert wire_key(c.CELL_OPEN) == keys()["cells"] == "c"
+    assert wire_key(rm.day_key("20261128")) == "d20261128" and wire_key(rm.OPEN) == keys()["open"]
+    batch = [delta(i, "ZM-0001", "ZM", "ZM-C01", f"K-{i}") for i in range(1, 31)]
+    msg = merge(batch)
+    assert msg["inc"]["c"] == {"ZM-0001": 30} and msg["inc"]["d20260101"]["reported"] == 30
+    assert len(msg["ticker"]) == 15 and msg["ticker"][-1][:3] == [1, "K-30", "ZM-0001"]
+    first = {"ts": 1, "case": "K-16", "cell": "ZM-0001", "step": "reported"}
+    assert tick_items(msg["ticker"])[0] == {"type": None, "dept": None, "priority": None, **first}
+    assert "dev" not in msg
+    undone = merge([*batch[:1], c.Delta(seq=2, ts=1, inc={c.CELL_OPEN: {"ZM-0001": -1}})])
+    assert "c" not in undone["inc"]  # +1 then -1: nothing to send
+
+
+def test_area_rooms_get_only_their_devices(geo: Geography) -> None:
+    reg = default_registry()
+    cam_in = next(k for k in reg.cameras.values() if k.cell_id.startswith("ZM-"))
+    cam_out = next(k for k in reg.cameras.values() if not k.cell_id.startswith("ZM-"))
+    d = c.Delta(seq=5, ts=1, dev={cam_in.id: "offline", cam_out.id: "offline"})
+    rooms = Rooms(geo)
+    assert room_message("area:ZM", [d], rooms.filters("area:ZM"))["dev"] == {cam_in.id: "offline"}  # type: ignore[index]
+    assert set(room_message(WALL_ROOM, [d], rooms.filters(WALL_ROOM))["dev"]) == {cam_in.id, cam_out.id}  # type: ignore[index]
+    out_room = f"area:{cam_out.cell_id}"
+    assert room_message(out_room, [d], rooms.filters(out_room))["dev"] == {cam_out.id: "offline"}  # type: ignore[index]
+    other = next(a for a in geo.cells if a not in (cam_in.cell_id, cam_out.cell_id))
+    assert "dev" not in (room_message(f"area:{other}", [d], rooms.filters(f"area:{other}")) or {})
 
 
 def test_rooms_of_paths(geo: Geography) -> None:
@@ -99,14 +133,14 @@ def test_each_room_gets_what_it_shows(geo: Geography) -> None:
 
     wall = room_message(WALL_ROOM, batch, rooms.filters(WALL_ROOM))
     assert wall is not None and wall == {k: v for k, v in merge(batch).items() if k != "overdue_changed"}
-    assert wall["inc"][c.COUNTERS]["open"] == 2 and len(wall["ticker"]) == 2
+    assert wall["inc"]["k"]["open"] == 2 and len(wall["ticker"]) == 2
 
     area = room_message(f"area:{sub}", batch, rooms.filters(f"area:{sub}"))
     assert area is not None and (area["from"], area["to"]) == (7, 8)
-    assert area["inc"][c.CELL_OPEN] == {cell: 1}
-    assert set(area["inc"][rm.OPEN]) == {f"cell:{cell}:registration", f"community:{comm}:registration",
+    assert area["inc"]["c"] == {cell: 1}
+    assert set(area["inc"]["o"]) == {f"cell:{cell}:registration", f"community:{comm}:registration",
                                          f"subdistrict:{sub}:registration"}  # fmt: skip
-    assert c.COUNTERS not in area["inc"] and [t["case"] for t in area["ticker"]] == ["K-1"]
+    assert "k" not in area["inc"] and [t["case"] for t in tick_items(area["ticker"])] == ["K-1"]
 
     # a room far from both cases still gets the seq range (a page tells a gap from "nothing here")
     far = next(s for s in geo.subdistricts if s not in (sub, away_sub))
@@ -114,7 +148,9 @@ def test_each_room_gets_what_it_shows(geo: Geography) -> None:
     assert empty is not None and empty["inc"] == {} and empty["ticker"] == [] and empty["to"] == 8
 
     case = room_message("case:K-2", batch, rooms.filters("case:K-2"))
-    assert case is not None and [t["case"] for t in case["ticker"]] == ["K-2"] and "inc" not in case
+    assert (
+        case is not None and [t["case"] for t in tick_items(case["ticker"])] == ["K-2"] and "inc" not in case
+    )
     assert room_message("case:K-3", batch, rooms.filters("case:K-3")) is None
     assert rooms.filters(f"area:{sub}") is rooms.filters(f"area:{sub}")  # built once
 
@@ -183,10 +219,10 @@ def test_a_socket_client_in_an_area_room_gets_only_that_area(short_tmp: Path, ge
         )
         seq = int(r.get(c.DELTA_SEQ) or 0)
         wait_for(lambda: got and max(m["to"] for m in got) >= seq, 20, what="every delta in the area room")
-        cells = {cell for m in got for cell in m["inc"].get(c.CELL_OPEN, {})}
-        tick = {t["case"] for m in got for t in m["ticker"]}
+        cells = {cell for m in got for cell in m["inc"].get("c", {})}
+        tick = {t["case"] for m in got for t in tick_items(m["ticker"])}
         assert cells == {inside} and tick == {"IN-1"}
-        assert all(m["boot"] and m["epoch"] and c.COUNTERS not in m["inc"] for m in got)
+        assert all(m["boot"] and m["epoch"] and "k" not in m["inc"] for m in got)
     finally:
         sio.disconnect()
         a.stop()

@@ -178,3 +178,55 @@ def test_an_overdue_case_shows_in_the_list_and_the_league(app: App, browser: Any
     # a row links to the case's own page
     browser.find_element(By.CSS_SELECTOR, f"#{wall.OVERDUE_LIST} a[data-case='T-LATE-1']").click()
     wait_for(lambda: "T-LATE-1" in browser.find_element(By.ID, "case-title").text, 20, what="the case page")
+
+
+def test_cells_are_restyled_in_place_one_by_one(app: App, browser: Any) -> None:
+    """A case in a cell restyles that cell's shape, and only it: the 478 shapes stay the same elements
+    (no re-render of the layer), and the page's restyle counter moves by one."""
+    open_wall(app, browser)
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "path.cell")) == 478, 30, what="478 cells")
+    cell = "SW-0005"  # no other test writes there: its count goes 0 → 1, one colour step
+    fill = f"path.cell-{cell}"
+    assert (
+        browser.execute_script("return document.querySelector(arguments[0]).getAttribute('fill')", fill)
+        == (wall.COLORS[0])
+    )
+    before = browser.execute_script(
+        "document.querySelectorAll('path.cell').forEach(function (p) { p.__kept = true; });"
+        "return window.citybrain.cellRestyles || 0;"
+    )
+    write(app, "T-PAINT-1", 0, "reported", int(time.time() * 1000), cell_id=cell)
+    wait_for(
+        lambda: (
+            browser.execute_script("return document.querySelector(arguments[0]).getAttribute('fill')", fill)
+            == wall.COLORS[1]
+        ),
+        20,
+        what=f"{cell} one colour up",
+    )
+    kept, after = browser.execute_script(
+        "var ps = Array.from(document.querySelectorAll('path.cell'));"
+        "return [ps.filter(function (p) { return p.__kept; }).length, window.citybrain.cellRestyles];"
+    )
+    assert kept == 478 and after - before == 1
+
+
+def test_the_category_mix_counts_today(app: App, browser: Any) -> None:
+    """The donut's total and its legend (text, one row per category) follow today's reports."""
+    open_wall(app, browser)
+    wait_for(
+        lambda: count(browser, wall.CATEGORY_TOTAL) == count(browser, wall.KPI_REPORTED), 20, what="total"
+    )
+    before = count(browser, wall.CATEGORY_TOTAL)
+    row = f"#{wall.CATEGORY_LEGEND} .cat-row[data-cat='city_management'] b"
+    mine = int(re.sub(r"[^\d]", "", browser.find_element(By.CSS_SELECTOR, row).text))
+    write(app, "T-CAT-1", 0, "reported", int(time.time() * 1000))
+    wait_for(lambda: count(browser, wall.CATEGORY_TOTAL) == before + 1, 20, what="the total +1")
+    wait_for(
+        lambda: int(re.sub(r"[^\d]", "", browser.find_element(By.CSS_SELECTOR, row).text)) == mine + 1,
+        10,
+        what="its category's row +1",
+    )
+    assert count(browser, wall.KPI_REPORTED) == before + 1
+    names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, f"#{wall.CATEGORY_LEGEND} .cat-name")]
+    assert "城市管理" in names and all(names)
