@@ -267,6 +267,23 @@
     document.documentElement.setAttribute("data-cb-lang", meta.lang);
     tapEvents();
     paint();
+    mountFigures(meta);
+  }
+
+  // The figures' graphs are mounted once the first screen is complete (the cells drawn, the devices
+  // loaded, or 5 s): plotly.js (1 MB) then loads and compiles after the map and the counters are up.
+  function mountFigures(meta) {
+    var t0 = Date.now();
+    (function wait() {
+      if (!cur || cur.meta !== meta || !onWall()) { return; }
+      var dev = window.citybrain.devices, late = Date.now() - t0 > 5000;
+      if (!late && (!document.querySelector("path.cell") || (dev && !dev.ready))) { setTimeout(wait, 100); return; }
+      Object.keys(meta.graphs || {}).forEach(function (box) {
+        if (document.getElementById(box)) { window.dash_clientside.set_props(box, { children: meta.graphs[box] }); }
+      });
+      window.citybrain.figuresMounted = Date.now() - t0;
+      schedulePaint();
+    })();
   }
 
   // The stage entries of the last hour and the stages' median times (every 30 s).
@@ -599,13 +616,29 @@
   }
 
   // One part: build(), compare its signature, draw(value) (false: not drawn yet, try again later).
+  function failed(key, err) {
+    paintStats.errors = (paintStats.errors || 0) + 1;
+    window.console.error("citybrain paint:", key, err);
+  }
+
+  function safely(key, fn) {
+    try { fn(); } catch (err) { failed(key, err); }
+  }
+
+  // A part that fails is logged and tried again a second later; the other parts are painted regardless.
   function part(key, every, build, draw, sigOf) {
     var now = Date.now(), wait = every - (now - (painter.at[key] || 0));
     if (!painter.all && wait > 0) { paintLater(wait); return; }
-    var value = build(), sig = sigOf ? sigOf(value) : JSON.stringify(value);
-    if (painter.sig[key] === sig) { return; }
-    var drawn = true;
-    timed(key, function () { drawn = draw(value) !== false; });
+    var drawn = true, sig;
+    try {
+      var value = build();
+      sig = sigOf ? sigOf(value) : JSON.stringify(value);
+      if (painter.sig[key] === sig) { return; }
+      timed(key, function () { drawn = draw(value) !== false; });
+    } catch (err) {
+      failed(key, err);
+      drawn = false;
+    }
     if (!drawn) { paintLater(1000); return; }
     painter.sig[key] = sig;
     painter.at[key] = now;
@@ -728,8 +761,8 @@
 
   function paintParts() {
     var meta = cur.meta, live = cur.live || {}, counts = cur.hideout.counts;
-    paintCells(counts);
-    paintKpis(live, meta);
+    safely("cells", function () { paintCells(counts); });
+    safely("kpis", function () { paintKpis(live, meta); });
     part("top", PANEL_MS, function () { return topCells(counts, meta); }, function (v) { paintInto("top-cells", v); });
     part("subs", PANEL_MS, function () { return subTotals(counts, meta); },
       function (v) { paintInto("subdistrict-totals", v); });

@@ -15,6 +15,7 @@ import dash
 import redis
 from flask import Flask, Response, has_request_context, request
 from flask_socketio import SocketIO, join_room
+from werkzeug.exceptions import MethodNotAllowed
 
 from dashboard import devices
 from dashboard.catalogue import default_catalogue
@@ -123,6 +124,22 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         "communities": StaticFile.from_path(g.communities, "application/geo+json"),
         "cells": StaticFile.from_path(g.cells, "application/geo+json"),
     }
+
+    @server.before_request
+    def api_not_found() -> Response | None:
+        """A path under /api/ that names no endpoint gets a JSON 404 (405: the wrong method) saying what
+        was wrong, not the app's HTML page (Dash answers every other unknown path with the page)."""
+        if not request.path.startswith("/api/"):
+            return None
+        where = f"{request.method} {request.path[:200]}"
+        exc = request.routing_exception
+        if isinstance(exc, MethodNotAllowed):
+            allowed = sorted(exc.valid_methods or [])
+            return _json({"error": f"{where}: method not allowed; allowed: {allowed}"}, 405)
+        rule = request.url_rule
+        if rule is None or "<path:" in rule.rule:  # no route, or only Dash's catch-all
+            return _json({"error": f"{where}: no such API endpoint (docs/API.md)"}, 404)
+        return None
 
     @server.get("/geo/<name>.geojson")
     def geometry(name: str) -> Response:

@@ -19,6 +19,7 @@ from dashboard.alerts import store
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
 from dashboard.app import ctx, request_lang
 from dashboard.i18n import Lang, t
+from layouts import nav
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,6 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     """The page: filters, the table, the chosen alert's transitions."""
     c = ctx()
     lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
-    other = "en" if lang_ == "zh-CN" else "zh-CN"
     levels = [{"label": t("ap_all", lang_), "value": ""}] + [
         {"label": _level_name(lv.key, lang_), "value": lv.key} for lv in reversed(LEVELS)
     ]
@@ -207,7 +207,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 [
                     html.A(f"← {t('case_back', lang_)}", href=f"/?lang={lang_}", className="back"),
                     html.Div(t("alerts_history", lang_), className="case-kicker"),
-                    html.A(t("lang_other", lang_), href=f"?lang={other}", className="lang", id="lang-switch"),
+                    html.Div([nav.search_box(lang_), nav.lang_switch(lang_)], className="area-tools"),
                 ],
                 className="case-header",
             ),

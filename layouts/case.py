@@ -519,12 +519,11 @@ def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> htm
     """The case page (``case_id`` None: the page's frame, as Dash's callback validation sees it)."""
     c_ = ctx()
     lang_: Lang = request_lang(c_.cfg.locale, lang)  # type: ignore[assignment]
-    other = "en" if lang_ == "zh-CN" else "zh-CN"
     header = html.Header(
         [
             html.A(f"← {t('case_back', lang_)}", href=f"/?lang={lang_}", className="back", id="case-back"),
             html.Div(t("case_page_title", lang_), className="case-kicker"),
-            html.A(t("lang_other", lang_), href=f"?lang={other}", className="lang", id="lang-switch"),
+            html.Div([nav.search_box(lang_), nav.lang_switch(lang_)], className="area-tools"),
         ],
         className="case-header",
     )

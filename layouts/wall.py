@@ -63,6 +63,7 @@ OVERDUE_LATE = "od-late"  # class of each row's "late by" (data-index: the row),
 LEAGUE = "department-league"
 TICKER = "event-ticker"
 CATEGORY_GRAPH = "category-mix"
+GRAPH_MOUNT = "{}-mount"  # the box a figure's graph is mounted into once the first screen is complete
 CATEGORY_TOTAL = "category-total"  # today's events, in the donut's middle
 CATEGORY_LEGEND = "category-legend"  # one row per category: colour, name, count, share (.cat-row[data-cat])
 TREND_GRAPH = "trend-24h"
@@ -165,6 +166,7 @@ def _meta(lang: Lang) -> dict[str, Any]:
         "stages": list(STAGES),
         "plot": PLOT_LAYOUT,
         "graph_config": GRAPH_CONFIG,
+        "graphs": {GRAPH_MOUNT.format(g): _graph(g).to_plotly_json() for g in (CATEGORY_GRAPH, TREND_GRAPH)},
         "fresh": FRESH_PANELS,
         "cells": {a.id: [area_name(a, lang), a.parent_id] for a in geo.cells.values()},
         "communities": {a.id: a.parent_id for a in geo.communities.values()},
@@ -187,10 +189,21 @@ def _meta(lang: Lang) -> dict[str, Any]:
 def _category_box() -> html.Div:
     """Today's events by category: the donut (plotly) with the total in its middle, the legend as text."""
     donut = html.Div(
-        [_graph(CATEGORY_GRAPH), html.Div("–", id=CATEGORY_TOTAL, className="cat-total")],
+        [_graph_mount(CATEGORY_GRAPH), html.Div("–", id=CATEGORY_TOTAL, className="cat-total")],
         className="graph-box cat-donut",
     )
     return html.Div([donut, html.Div(id=CATEGORY_LEGEND, className="cat-legend")], className="cat-box")
+
+
+def _trend_box() -> html.Div:
+    """The last 24 hours' reports and closures (plotly)."""
+    return html.Div(_graph_mount(TREND_GRAPH), className="graph-box")
+
+
+def _graph_mount(graph_id: str) -> html.Div:
+    """Where a figure's graph goes: the page's JS mounts it (``meta["graphs"]``) after the first full screen,
+    so that plotly.js (1 MB) loads after the map and the counters, not before them."""
+    return html.Div(id=GRAPH_MOUNT.format(graph_id), className="graph-mount")
 
 
 def _graph(graph_id: str) -> dcc.Graph:
@@ -392,7 +405,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
         [
             _alert_panel(lang_, mode),
             _panel("overdue_title", lang_, html.Div(id=OVERDUE_LIST, className="overdue"), OVERDUE_LIST),
-            _panel("trend_title", lang_, html.Div(_graph(TREND_GRAPH), className="graph-box"), TREND_GRAPH),
+            _panel("trend_title", lang_, _trend_box(), TREND_GRAPH),
         ],
         className="wall-col wall-right",
     )

@@ -117,6 +117,8 @@ def test_geometry_is_static_compressed_and_cached(app: App) -> None:
     assert status == 404 and "cameras" in body["error"]
     status, body = http_get(app.url + "/api/v1/devices/NOPE-1")
     assert status == 404 and "NOPE-1" in body["error"]
+    status, body = http_get(app.url + "/api/v1/nothing-here")  # JSON, not the app's HTML page
+    assert status == 404 and "GET /api/v1/nothing-here" in body["error"]
 
 
 def test_a_posted_camera_status_recolours_only_its_marker(

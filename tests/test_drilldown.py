@@ -331,6 +331,12 @@ def test_search_jumps_to_what_it_finds(app: App, browser: Any) -> None:
     hit.click()
     wait_for(lambda: path(browser).startswith("/community/"), 30, what="click: the community")
     type_search(browser, "no-such-place-xyz", lambda: "没有找到" in text_of(browser, nav.SEARCH_HITS))
+    # the case page and the alert history have the search box too
+    for other in ("/case/NO-SUCH-CASE?lang=zh-CN", "/alerts?lang=zh-CN"):
+        browser.get(app.url + other)
+        type_search(
+            browser, "ZM-0003", lambda: browser.find_elements(By.CSS_SELECTOR, "#search-hits .search-hit")
+        )
 
 
 def type_search(browser: Any, words: str, shown: Any) -> Any:

@@ -369,7 +369,8 @@ def test_run_loop_saves_and_resumes(r: redis.Redis) -> None:
     th.join(10)
     sink.stop()
     assert not th.is_alive()
-    assert r.hlen(CASES) == len(sim.cases.cases) > 300
+    # a real population of cases (how many depends on the hours of the day the 12 h back-fill covers)
+    assert r.hlen(CASES) == len(sim.cases.cases) > 100
     assert r.xlen(c.STREAM_CAMERA_STATUS) >= 16_000 and r.xlen(c.STREAM_SENSOR_READINGS) > 1100
     # a restart resumes: same cases in flight, the storm still on, no second camera announcement
     again = Simulator("simulator", Sink(r, "simulator"), r, GEO, CAT, 120.0, 8)
