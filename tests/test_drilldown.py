@@ -155,6 +155,11 @@ def test_click_down_from_the_district_to_a_case_and_back(app: App, browser: Any)
         what="a click on the community",
     )
     wait_for(lambda: on_area(browser, "community", community.id, community.name_zh), 30, what="community")
+    # the cell's device sections are the cell page's: hidden here, not shown empty
+    shown = "return getComputedStyle(document.getElementById(arguments[0]).closest('section')).display;"
+    assert [browser.execute_script(shown, box) for box in (page.CAMERAS_BOX, page.SENSORS_BOX)] == [
+        "none"
+    ] * 2
     shoot(browser, "community")
 
     # community → cell: the cell's link in the ranking table
