@@ -288,7 +288,10 @@ def test_export_writes_the_rows_of_the_table(app: App, browser: Any, short_tmp: 
         for f in short_tmp.glob("*.csv"):
             f.unlink()
         before = table_rows(browser, page.CHILDREN)
-        browser.find_element(By.ID, page.EXPORT.format("children")).click()
+        # found and clicked in one go: the live page may replace the button between two WebDriver calls
+        browser.execute_script(
+            "document.getElementById(arguments[0]).click();", page.EXPORT.format("children")
+        )
         got = wait_for(lambda: list(short_tmp.glob("SW-children-*.csv")), 20, what="the CSV file")
         time.sleep(0.3)
         after = table_rows(browser, page.CHILDREN)
