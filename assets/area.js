@@ -183,7 +183,6 @@
       tap.on(name, function (msg) {
         var meta = window.citybrainArea.meta;
         if (!msg || !meta || !document.getElementById("area-page")) { return; }
-        if (name === "delta") { msg = Object.assign({}, msg, { ticker: tap.items(msg.ticker) }); }
         if (!concerns[name](msg, setsOf(meta))) { return; }
         window.citybrainArea.asked = (window.citybrainArea.asked || 0) + 1;
         var at = ask(meta);

@@ -178,13 +178,16 @@
   var SNAP_GRACE_MS = 2000;  // a lower seq written this long after the page's snapshot: Redis was reset
 
   // ---- freshness: when the page last heard from the server, and up to when each kind's data is known
-  var fresh = { data: {}, heard: Date.now(), snapTs: 0, init: false };  // snapTs: server time of the snapshot
+  var fresh = { data: {}, heard: Date.now(), snapTs: 0 };  // snapTs: server time of the snapshot
 
   function heard() { fresh.heard = Date.now(); }
   function dataAt(kind, ts) {
     var t = Math.min(ts || 0, Date.now());  // a server clock ahead of this one: not "in the future"
     if (t > (fresh.data[kind] || 0)) { fresh.data[kind] = t; }
   }
+
+  // A snapshot of server time ts: every kind's data is known up to then.
+  function snapshotAt(ts) { ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, ts); }); }
 
   // The record kinds a delta brings news of: case read models, camera or reading counters.
   function deltaKinds(delta, keys) {
@@ -208,9 +211,6 @@
     if (!cur || !delta || !onWall()) { return; }  // before the page's state exists: the next delta shows the gap
     var meta = cur.meta;
     heard();
-    if (delta.ticker && delta.ticker.length && Array.isArray(delta.ticker[0])) {
-      delta.ticker = window.citybrain.tap.items(delta.ticker);
-    }
     if (dropping > 0) {  // the test hook: this delta is "lost"
       dropping -= 1;
       window.citybrain.dropped = (window.citybrain.dropped || 0) + 1;
@@ -261,6 +261,7 @@
     hideoutSig = colouringSig(hideout);
     fresh.snapTs = (live && live.ts) || 0;
     feedsNow = feeds || null;
+    if (feeds) { snapshotAt(feeds.ts); }
     alertStore = alerts || { seq: -1, alerts: [] };
     painter = newPainter();
     window.citybrain.keys = meta.keys;
@@ -332,7 +333,7 @@
         delete live.feeds;  // the feeds' freshness has its own store too
         heard();
         fresh.snapTs = snap.ts;
-        ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, snap.ts); });
+        snapshotAt(snap.ts);
         feedsNow = { ts: snap.ts, kinds: snap.feeds || {} };
         held.sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
           if (again || d.to <= live.seq) { return; }
@@ -756,7 +757,6 @@
     paintStats.n += 1;
     paintStats.ms += ms;
     paintStats.max = Math.max(paintStats.max, ms);
-    window.citybrain.paints = paintStats.n;
   }
 
   function paintParts() {
@@ -1126,7 +1126,7 @@
     caseTapped = true;
     tap.on("delta", function (delta) {
       if (!caseMeta || !document.getElementById("case-page") || !delta) { return; }
-      var mine = tap.items(delta.ticker).some(function (t) { return t.case === caseMeta.case; });
+      var mine = (delta.ticker || []).some(function (t) { return t.case === caseMeta.case; });
       if (mine) {
         window.citybrain.caseRefreshes = (window.citybrain.caseRefreshes || 0) + 1;
         window.dash_clientside.set_props("case-refresh", { data: Date.now() });
@@ -1143,7 +1143,6 @@
       init: function (meta, live, hideout, feeds, alerts) {
         if (!meta || !live || !hideout) { return window.dash_clientside.no_update; }
         newPage(meta, live, hideout, feeds, alerts);
-        if (feeds) { ["case_event", "sensor_reading", "camera_status"].forEach(function (k) { dataAt(k, feeds.ts); }); }
         tick();
         return meta.tz;
       },

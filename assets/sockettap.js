@@ -30,9 +30,21 @@
     return Array.isArray(packet) && typeof packet[0] === "string" ? packet : null;
   }
 
+  // A delta's ticker items travel as lists (dashboard/push.py TICK_FIELDS): every page gets objects.
+  function items(list) {
+    return (list || []).map(function (it) {
+      if (!Array.isArray(it)) { return it; }
+      var o = {};
+      TICK_FIELDS.forEach(function (f, i) { o[f] = it[i]; });
+      return o;
+    });
+  }
+  var DECODE = { delta: function (d) { return d && d.ticker ? Object.assign({}, d, { ticker: items(d.ticker) }) : d; } };
+
   function dispatch(frame) {
     var packet = parse(frame);
     if (!packet) { return; }
+    if (DECODE[packet[0]]) { packet[1] = DECODE[packet[0]](packet[1]); }
     (handlers[packet[0]] || []).forEach(function (fn) {
       try { fn(packet[1]); } catch (err) { window.console.error("citybrain tap:", packet[0], err); }
     });
@@ -57,14 +69,5 @@
     // Call fn(data) for every event `name`, in arrival order.
     on: function (name, fn) { (handlers[name] = handlers[name] || []).push(fn); },
     parse: parse,
-    // A delta's ticker items travel as lists (dashboard/push.py TICK_FIELDS): as objects again.
-    items: function (list) {
-      return (list || []).map(function (it) {
-        if (!Array.isArray(it)) { return it; }
-        var o = {};
-        TICK_FIELDS.forEach(function (f, i) { o[f] = it[i]; });
-        return o;
-      });
-    },
   };
 })();

@@ -29,7 +29,7 @@ from selenium.common.exceptions import TimeoutException
 
 from dashboard import contract as c
 from dashboard.processor import CAMERA_STATE
-from layouts.wall import BINS, COLORS
+from layouts.wall import cell_colour
 
 CELL_FILLS_JS = (
     "var out = {}; document.querySelectorAll('path.cell').forEach(function (p) {"
@@ -55,15 +55,6 @@ PAGE_COUNTS_JS = (
     " return {applied: cb.applied || 0, resyncs: cb.resyncs || 0, dev_resyncs: d.resyncs || 0,"
     " nodes: document.getElementsByTagName('*').length};"
 )
-
-
-def colour(n: int) -> str:
-    """The wall's colour of ``n`` open cases."""
-    i = 0
-    for k, lo in enumerate(BINS):
-        if n >= lo:
-            i = k
-    return COLORS[i]
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
@@ -93,7 +84,7 @@ def compare(driver: Any, st: h.Stack) -> dict[str, Any]:
     r = st.r
     cells = {k: int(v) for k, v in r.hgetall(c.CELL_OPEN).items()}
     fills = ask(driver, CELL_FILLS_JS) or {}
-    wrong_cells = sorted(k for k, f in fills.items() if f != colour(cells.get(k, 0)))
+    wrong_cells = sorted(k for k, f in fills.items() if f != cell_colour(cells.get(k, 0)))
     counters = r.hgetall(c.COUNTERS)
     day = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
     kpis = ask(driver, KPIS_JS) or {}

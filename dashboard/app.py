@@ -144,10 +144,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     @server.get("/geo/<name>.geojson")
     def geometry(name: str) -> Response:
         """The district's geometry, static and cacheable: never inside the Dash layout or a delta."""
-        f = geo_files.get(name)
-        if f is None:
-            return _json({"error": f"no geometry named {name!r}; known: {sorted(geo_files)}"}, 404)
-        return f.response()
+        return _static(geo_files, name, "geometry")
 
     reg = default_registry()
     device_files = {
@@ -158,10 +155,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     @server.get("/geo/<name>.json")
     def device_geometry(name: str) -> Response:
         """Where every camera and sensor is, compact, static and cacheable (docs/DEVICES.md)."""
-        f = device_files.get(name)
-        if f is None:
-            return _json({"error": f"no device geometry named {name!r}; known: {sorted(device_files)}"}, 404)
-        return f.response()
+        return _static(device_files, name, "device geometry")
 
     @server.get("/api/v1/devices")
     def device_statuses() -> Response:
@@ -231,6 +225,14 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 
     PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms, cfg, rooms).start()
     return app, socketio
+
+
+def _static(files: dict[str, StaticFile], name: str, what: str) -> Response:
+    """One of ``files`` (ETag, gzip, cache header), or a JSON 404 naming the files there are."""
+    f = files.get(name)
+    if f is None:
+        return _json({"error": f"no {what} named {name!r}; known: {sorted(files)}"}, 404)
+    return f.response()
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -1079,11 +1079,6 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
     )
 
 
-def _tab_title(area_id: str | None = None, **_: Any) -> str:
-    """The browser tab's title."""
-    return f"{area_id} · 城市大脑 City Brain" if area_id else "城市大脑 · City Brain"
-
-
 def _layout_of(level: str) -> Any:
     """The layout function of one level's pages (the level is not a query parameter)."""
 
@@ -1100,7 +1095,7 @@ def register(app: Dash) -> None:
             f"layouts.area.{level}",
             path_template=f"/{level}/<area_id>",
             layout=_layout_of(level),
-            title=_tab_title,
+            title=nav.tab_title,
         )
     nav.register(app)
     app.clientside_callback(

@@ -552,14 +552,9 @@ def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> htm
     )
 
 
-def _title(case_id: str | None = None, **_: Any) -> str:
-    """The browser tab's title."""
-    return f"{case_id} · 城市大脑 City Brain" if case_id else "城市大脑 · City Brain"
-
-
 def register(app: Dash) -> None:
     """Make this the page at ``/case/<case_id>`` and wire its callbacks."""
-    dash.register_page("layouts.case", path_template="/case/<case_id>", layout=layout, title=_title)
+    dash.register_page("layouts.case", path_template="/case/<case_id>", layout=layout, title=nav.tab_title)
     app.clientside_callback(
         ClientsideFunction("citybrain", "caseFilter"),
         Output(REFRESH, "data"),

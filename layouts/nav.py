@@ -61,6 +61,12 @@ def area_href(level: str, area_id: str, lang: Lang) -> str:
     return with_lang(f"/{level}/{quote(area_id, safe='')}", lang)
 
 
+def tab_title(case_id: str | None = None, area_id: str | None = None, **_: Any) -> str:
+    """A page's browser tab title: the case or area it shows, then the product's name."""
+    shown = case_id or area_id
+    return f"{shown} · 城市大脑 City Brain" if shown else "城市大脑 · City Brain"
+
+
 def lang_switch(lang: Lang) -> html.A:
     """The visible zh / en switch: a link to this page in the other language (remembered by area.js)."""
     other = "en" if lang == "zh-CN" else "zh-CN"

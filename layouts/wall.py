@@ -9,6 +9,7 @@ Geometry comes from /geo/*.geojson (static, cached), never inside the layout or 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ SUBDISTRICTS = "wall-subdistricts"
 OUTLINE = "wall-outline"
 CONNECTION = "connection-status"
 CONNECTION_BANNER = "connection-banner"  # "connection lost, last update hh:mm:ss" (hidden while connected)
-FEEDS = "wall-feeds"  # store: the feeds' freshness per record kind (snapshot, then the "feeds" event)
+FEEDS = "wall-feeds"  # store: the feeds' freshness per record kind in the snapshot (then the page's JS)
 FRESH = "fresh-{}"  # per panel: the age of its data, e.g. fresh-lifecycle-flow (docs/UI.md)
 CLOCK = "wall-clock"
 SOCKET = "wall-socket"
@@ -117,6 +118,11 @@ PLOT_LAYOUT: dict[str, Any] = {
 # Open cases per cell: class breaks and colours (dark teal → amber → red), readable on a dark wall.
 BINS = [0, 1, 2, 4, 6, 9, 13]
 COLORS = ["#12303a", "#1d5c63", "#2f8f83", "#9bbf5a", "#f2c14e", "#f08a3e", "#e5484d"]
+
+
+def cell_colour(n: int) -> str:
+    """The colour of a cell with ``n`` open cases (citybrain.js colorFor draws the same on the page)."""
+    return COLORS[max(0, bisect.bisect_right(BINS, n) - 1)]
 
 
 def _fresh(panel_id: str) -> html.Span:

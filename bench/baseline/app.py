@@ -32,20 +32,11 @@ from dashboard import contract as c  # noqa: E402
 from dashboard.geo import load_default_geography  # noqa: E402
 from dashboard.processor import CAMERA_STATE  # noqa: E402
 from dashboard.registry import default_registry  # noqa: E402
-from layouts.wall import BINS, COLORS  # noqa: E402  (the same colours as the product)
+from layouts.wall import cell_colour  # noqa: E402  (the same colours as the product)
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAMERA_COLOURS = {"online": "#3ddc84", "offline": "#e5484d", "fault": "#f2c14e"}
 KPI_IDS = ("kpi-open", "kpi-reported-today", "kpi-closed-today", "kpi-cameras-online", "kpi-readings-today")
-
-
-def colour(n: int) -> str:
-    """The colour class of ``n`` open cases (the product's breaks)."""
-    i = 0
-    for k, lo in enumerate(BINS):
-        if n >= lo:
-            i = k
-    return COLORS[i]
 
 
 def percent(x: float) -> str:
@@ -109,7 +100,7 @@ def build_app(redis_url: str) -> dash.Dash:
                     "properties": {
                         **f["properties"],
                         "open": counts.get(f["properties"]["id"], 0),
-                        "color": colour(counts.get(f["properties"]["id"], 0)),
+                        "color": cell_colour(counts.get(f["properties"]["id"], 0)),
                     },
                 }
                 for f in cell_features
