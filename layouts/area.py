@@ -7,7 +7,7 @@ open and recently closed cases and its alert history. The data come from ``dashb
 
 Geometry is the static ``/geo/*.geojson``; the layers keep only this area's features through a
 ``hideout`` filter, so no geometry is ever in the layout or a refresh. The page stays live: a
-clientside filter on the Socket.IO events (assets/area.js) asks the server to re-read the area, at most
+filter on the Socket.IO events (assets/js/area.js) asks the server to re-read the area, at most
 every few seconds, when a delta, an alert or a health change concerns it. Text from data is always a
 text child, never HTML. The tables on screen are built from the same rows their CSV export writes.
 """
@@ -29,7 +29,6 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash.dash_table.DataTable import DataTable
-from dash_socketio import DashSocketIO
 
 from dashboard import areas
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
@@ -41,7 +40,7 @@ from dashboard.lifecycle import STAGES
 from dashboard.processor import now_ms
 from dashboard.registry import CAMERA_KINDS, METRIC_BY_NAME, default_registry
 from dashboard.roster import ROLES
-from layouts import nav
+from layouts import ids, nav
 from layouts.alerts_page import rule_title
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, type_name
@@ -50,13 +49,13 @@ from layouts.wall import BINS, COLORS, GRAPH_CONFIG, PLOT_LAYOUT
 log = logging.getLogger(__name__)
 
 # Element ids: the UI contract (docs/UI.md).
-ROOT = "area-page"
+ROOT = ids.AREA_ROOT
 BREADCRUMBS = "breadcrumbs"
 TITLE = "area-title"
 HEALTH = "health-score"
 RANGE = "area-range"
 MAP = "area-map"
-CHILD_LAYER = "area-children-layer"
+CHILD_LAYER = ids.AREA_CHILD_LAYER
 OUTLINE_LAYER = "area-outline"
 BODY = "area-body"
 KPIS_BOX = "area-kpis-box"
@@ -73,9 +72,9 @@ CHILDREN = "area-children"
 ALERTS = "area-alerts"
 UPDATED = "area-updated"
 NOT_FOUND = "area-not-found"
-SOCKET = "area-socket"
-META = "area-meta"
-REFRESH = "area-refresh"
+META = ids.AREA_META
+REFRESH = ids.AREA_REFRESH
+LEGEND = ids.AREA_LEGEND
 TABLES = "area-tables"
 CELL_HEALTH = "cell-health-parts"
 CELL_CAMERAS = "cell-cameras"
@@ -662,7 +661,7 @@ def cell_sections(
 
 def cell_devices(d: dict[str, Any], lang: Lang) -> dict[str, Any]:
     """The cell's cameras and sensors as GeoJSON points with their status and tooltip text (one map
-    layer, drawn by assets/area.js: a few kilobytes for one cell)."""
+    layer, drawn by assets/js/areamap.js: a few kilobytes for one cell)."""
     feats = []
     for kind, rows in (("camera", d.get("cameras") or []), ("sensor", d.get("sensors") or [])):
         for row in rows:
@@ -900,16 +899,16 @@ def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None
             dl.GeoJSON(
                 id=CHILD_LAYER,
                 url=f"/geo/{GEO_FILE[child_level]}.geojson",
-                filter={"variable": "citybrainArea.keep"},
-                style={"variable": "citybrainArea.style"},
+                filter={"variable": "citybrain.areamap.keep"},
+                style={"variable": "citybrain.areamap.style"},
                 hoverStyle={"variable": "citybrain.map.hoverStyle"},
-                onEachFeature={"variable": "citybrainArea.tooltip"},
+                onEachFeature={"variable": "citybrain.areamap.tooltip"},
                 hideout=hideout,
             ),
             dl.GeoJSON(
                 id=OUTLINE_LAYER,
                 url=f"/geo/{GEO_FILE[area.level]}.geojson",
-                filter={"variable": "citybrainArea.keep"},
+                filter={"variable": "citybrain.areamap.keep"},
                 style={"color": "#bfe9ff", "weight": 3, "fill": False},
                 hideout={"ids": [area.id]},
                 interactive=False,
@@ -919,8 +918,8 @@ def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None
                     dl.GeoJSON(
                         id=DEVICES,
                         data=devices,
-                        pointToLayer={"variable": "citybrainArea.device"},
-                        onEachFeature={"variable": "citybrainArea.deviceTip"},
+                        pointToLayer={"variable": "citybrain.areamap.device"},
+                        onEachFeature={"variable": "citybrain.areamap.deviceTip"},
                     )
                 ]
                 if devices
@@ -1032,6 +1031,7 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
             "cells": list(_cells_under(area.id)),
             "areas": list(_areas_under(area.id)),
             "legend": legend(view.parts["hideout"], lang_),
+            "ids": ids.AREA_JS,
         }
     )
     ranges = dcc.RadioItems(
@@ -1046,9 +1046,7 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
             area_map(area, view.parts["hideout"], view.devices)
             if area is not None
             else dl.Map(dl.GeoJSON(id=CHILD_LAYER), id=MAP),
-            html.Div(
-                [nav.colour_switch(lang_), html.Div(id="area-legend")], className="map-overlay area-switch"
-            ),
+            html.Div([nav.colour_switch(lang_), html.Div(id=LEGEND)], className="map-overlay area-switch"),
         ],
         className="area-map-box",
     )
@@ -1066,7 +1064,6 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
                 [map_box, body(view, lang_)],
                 className="area-grid" + (" frame" if frame else ""),
             ),
-            DashSocketIO(id=SOCKET, eventNames=[], options=nav.SOCKET_OPTIONS),  # events: sockettap.js
             dcc.Store(id=META, data=meta),
             dcc.Store(id=REFRESH),
             dcc.Store(id=TABLES, data={"tables": view.tables, "sigs": view.sigs}),
@@ -1099,9 +1096,8 @@ def register(app: Dash) -> None:
         )
     nav.register(app)
     app.clientside_callback(
-        ClientsideFunction("citybrainArea", "filter"),
+        ClientsideFunction("citybrainArea", "init"),
         Output(REFRESH, "data"),
-        Input(SOCKET, "connected"),
         Input(META, "data"),
     )
     app.clientside_callback(
@@ -1113,7 +1109,7 @@ def register(app: Dash) -> None:
     )
     app.clientside_callback(
         ClientsideFunction("citybrainArea", "legend"),
-        Output("area-legend", "children"),
+        Output(LEGEND, "children"),
         Input(nav.COLOUR_SWITCH, "value"),
         State(META, "data"),
     )
@@ -1154,23 +1150,21 @@ def register(app: Dash) -> None:
 
 def register_wall(app: Dash) -> None:
     """On the wall at ``/``: a click on a cell opens its subdistrict; the colour switch restyles the
-    cells through their hideout (assets/area.js, no server call)."""
+    cells through their hideout (assets/js/wall.js, no server call)."""
     from layouts import wall
 
     app.clientside_callback(
-        ClientsideFunction("citybrainArea", "wallGo"),
+        ClientsideFunction("citybrain", "wallGo"),
         Output(nav.LOCATION, "href", allow_duplicate=True),
         Input(wall.CELLS, "clickData"),
         State(wall.META, "data"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        ClientsideFunction("citybrainArea", "wall"),
+        ClientsideFunction("citybrain", "wallColour"),
         Output(nav.WALL_COLOUR_SINK, "data"),
         Input(nav.COLOUR_SWITCH, "value"),
         Input(wall.ALERTS, "data"),
-        Input(wall.SOCKET, "data-health"),
-        State(wall.CELLS, "hideout"),
         State(wall.META, "data"),
     )
 

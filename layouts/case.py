@@ -23,7 +23,6 @@ import dash_leaflet as dl
 import numpy as np
 import redis
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
-from dash_socketio import DashSocketIO
 from shapely.geometry import mapping
 
 from dashboard import contract as c
@@ -34,17 +33,17 @@ from dashboard.lifecycle import STAGE_OF, fold
 from dashboard.processor import CAMERA_STATE, CaseState, now_ms
 from dashboard.registry import CAMERA_KINDS, Camera, default_registry
 from dashboard.sla import deadline
-from layouts import nav
+from layouts import ids, nav
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, category_name, dept_short, type_name
 
 log = logging.getLogger(__name__)
 
 # Element ids: the UI contract (docs/UI.md).
-ROOT = "case-page"
+ROOT = ids.CASE_ROOT
 TITLE = "case-title"
 FACTS = "case-facts"
-LATE = "case-late"
+LATE = ids.CASE_LATE
 DESCRIPTION = "case-description"
 PHOTOS = "case-photos"
 TIMELINE = "case-timeline"
@@ -52,11 +51,10 @@ MAP = "case-map"
 CAMERAS = "case-cameras"
 NOT_FOUND = "case-not-found"
 BODY = "case-body"
-SOCKET = "case-socket"
-REFRESH = "case-refresh"
-META = "case-meta"
-LIVE = "case-live"
-TICK = "case-tick"
+REFRESH = ids.CASE_REFRESH
+META = ids.CASE_META
+LIVE = ids.CASE_LIVE
+TICK = ids.CASE_TICK
 
 NEAREST = 6
 RESTART_STEPS = frozenset({"returned", "reopened", "escalated"})
@@ -535,12 +533,17 @@ def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> htm
         if found is None:  # a static page: nothing to keep live
             return html.Div([header, not_found(case_id, lang_)], className=f"case-page lang-{lang_}", id=ROOT)
         content, live = found
-    meta = {"case": case_id, "lang": lang_, "tz": c_.cfg.timezone, "strings": bundle(lang_)}
+    meta = {
+        "case": case_id,
+        "lang": lang_,
+        "tz": c_.cfg.timezone,
+        "strings": bundle(lang_),
+        "ids": ids.CASE_JS,
+    }
     return html.Div(
         [
             header,
             html.Main(content, id=BODY, className="case-body"),
-            DashSocketIO(id=SOCKET, eventNames=[], options=nav.SOCKET_OPTIONS),  # deltas: sockettap.js
             dcc.Store(id=META, data=meta),
             dcc.Store(id=LIVE, data=live),
             dcc.Store(id=REFRESH),
@@ -556,9 +559,8 @@ def register(app: Dash) -> None:
     """Make this the page at ``/case/<case_id>`` and wire its callbacks."""
     dash.register_page("layouts.case", path_template="/case/<case_id>", layout=layout, title=nav.tab_title)
     app.clientside_callback(
-        ClientsideFunction("citybrain", "caseFilter"),
+        ClientsideFunction("citybrain", "caseInit"),
         Output(REFRESH, "data"),
-        Input(SOCKET, "connected"),
         Input(META, "data"),
     )
     app.clientside_callback(

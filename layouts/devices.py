@@ -1,7 +1,8 @@
 """The device layers' controls over the wall map: a toggle per family (cameras, sensors) with its status
-colours, and what assets/devices.js needs (strings, kind names, colours) as a ``data-devices`` attribute.
+colours, and what assets/js/devices.js needs (strings, kind names, colours, ids) as a ``data-devices``
+attribute.
 
-The markers themselves are drawn by assets/devices.js straight into the Leaflet map (docs/DEVICES.md):
+The markers themselves are drawn by assets/js/devicedraw.js straight into the Leaflet map (docs/DEVICES.md):
 no Dash prop carries the 17,000 devices.
 """
 
@@ -16,11 +17,12 @@ from dashboard.app import ctx
 from dashboard.devices import STATUSES, Family
 from dashboard.i18n import Lang, t
 from dashboard.registry import CAMERA_KINDS, METRICS
+from layouts import ids
 
-# Element ids (docs/UI.md)
-DEVICE_LAYERS = "device-layers"
-LAYER_CAMERAS = "layer-cameras"
-LAYER_SENSORS = "layer-sensors"
+# Element ids (docs/UI.md), defined in layouts/ids.py
+DEVICE_LAYERS = ids.DEVICE_LAYERS
+LAYER_CAMERAS = ids.LAYER_CAMERAS
+LAYER_SENSORS = ids.LAYER_SENSORS
 TOGGLES: dict[Family, str] = {"cameras": LAYER_CAMERAS, "sensors": LAYER_SENSORS}
 SHOWN_BY_DEFAULT: dict[Family, bool] = {"cameras": True, "sensors": False}
 
@@ -42,7 +44,8 @@ _STRINGS = (
 
 
 def _meta(lang: Lang) -> dict[str, Any]:
-    """What assets/devices.js needs once: language, time zone, strings, status and kind names, colours."""
+    """What assets/js/devices.js needs once: language, time zone, strings, status and kind names, colours,
+    and the ids of the map that gets the devices and of the toggles."""
     zh = lang == "zh-CN"
     statuses = {s for family in STATUSES.values() for s in family}
     return {
@@ -56,6 +59,7 @@ def _meta(lang: Lang) -> dict[str, Any]:
         },
         "colours": STATUS_COLOURS,
         "shown": SHOWN_BY_DEFAULT,
+        "ids": ids.DEVICES_JS,
     }
 
 

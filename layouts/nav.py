@@ -3,7 +3,7 @@ and numbers and dates in the page language.
 
 The search answers on the server (``dashboard.areas.search``) as the text is typed; Enter or a click on
 a hit goes there through the pages router (``dcc.Location``), so the browser's history keeps each step.
-The language is remembered per browser by assets/area.js (``localStorage``); every link here carries
+The language is remembered per browser by assets/js/lang.js (``localStorage``); every link here carries
 ``?lang=`` so a page always shows the language it was asked for.
 """
 
@@ -20,25 +20,17 @@ from dash import Dash, Input, Output, State, dcc, html
 from dashboard import areas
 from dashboard.app import ctx
 from dashboard.i18n import Lang, duration, t
+from layouts import ids
 
-# Element ids: the UI contract (docs/UI.md).
-SEARCH = "search-box"
-SEARCH_HITS = "search-hits"
-SEARCH_META = "search-meta"
-LANG_SWITCH = "lang-switch"
-COLOUR_SWITCH = "map-colour-switch"
-LOCATION = "_pages_location"  # the pages router's dcc.Location (dash.page_container)
+# Element ids: the UI contract (docs/UI.md), defined in layouts/ids.py.
+SEARCH = ids.SEARCH
+SEARCH_HITS = ids.SEARCH_HITS
+SEARCH_META = ids.SEARCH_META
+LANG_SWITCH = ids.LANG_SWITCH
+COLOUR_SWITCH = ids.COLOUR_SWITCH
+LOCATION = ids.LOCATION
 
 MODES = ("health", "open", "alerts")
-# Every page's socket: WebSocket only, so that assets/sockettap.js reads each event off it (a Dash prop
-# keeps only the last of the events between two renders); when the server goes away, it tries again
-# every 0.5-2 s. dash-socketio sends the page's pathname as the connect auth: the server puts the
-# page in the room of its view (dashboard/push.py rooms).
-SOCKET_OPTIONS: dict[str, Any] = {
-    "transports": ["websocket"],
-    "reconnectionDelay": 500,
-    "reconnectionDelayMax": 2000,
-}
 SEARCH_MIN = 1
 SEARCH_LIMIT = 8
 HREF_LEVEL = {"subdistrict": "subdistrict", "community": "community", "cell": "cell"}
@@ -68,7 +60,7 @@ def tab_title(case_id: str | None = None, area_id: str | None = None, **_: Any) 
 
 
 def lang_switch(lang: Lang) -> html.A:
-    """The visible zh / en switch: a link to this page in the other language (remembered by area.js)."""
+    """The visible zh / en switch: a link to this page in the other language (remembered by lang.js)."""
     other = "en" if lang == "zh-CN" else "zh-CN"
     return html.A(
         t("lang_other", lang), href=f"?lang={other}", className="lang", id=LANG_SWITCH, **data(lang=other)
@@ -199,7 +191,7 @@ def register(app: Dash) -> None:
         return found[0]["href"] if found else dash.no_update
 
 
-WALL_COLOUR_SINK = "map-colour-state"  # the wall's colouring as applied (written by assets/area.js)
+WALL_COLOUR_SINK = ids.WALL_COLOUR_SINK  # the wall's colouring as applied (assets/js/wall.js)
 
 
 def wall_colour_switch(lang: Lang) -> html.Div:

@@ -2,8 +2,9 @@
 lifecycle's panels left and right, a ticker of case events at the bottom.
 
 The page loads one snapshot; after that Socket.IO deltas arrive and clientside callbacks
-(assets/citybrain.js) apply them to the live store (``wall-live``), restyle the cells through the
-GeoJSON ``hideout`` and rebuild counters, panels and figures from the store: no server round trip.
+(assets/js/, docs/UI.md) apply them to the page's own state (started from ``wall-live``), restyle only
+the changed cells through their Leaflet layers, write counters and panels straight into the DOM and
+redraw the figures at most every 5 s: no server round trip, no Dash store write on that path.
 Geometry comes from /geo/*.geojson (static, cached), never inside the layout or a delta.
 """
 
@@ -16,7 +17,6 @@ from typing import Any, Literal
 import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
-from dash_socketio import DashSocketIO
 
 from dashboard.alerts.levels import LEVELS
 from dashboard.app import ctx, request_lang
@@ -25,31 +25,30 @@ from dashboard.i18n import Lang, bundle, t
 from dashboard.lifecycle import STAGES
 from dashboard.push import keys as push_keys
 from dashboard.push import read_snapshot
-from layouts import nav
+from layouts import ids, nav
 from layouts.devices import device_layers
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, area_short, catalogue_names
 
-# Element ids: the UI contract (docs/UI.md). Tests and other code use these constants.
-MAP = "wall-map"
-CELLS = "wall-cells"
-SUBDISTRICTS = "wall-subdistricts"
-OUTLINE = "wall-outline"
-CONNECTION = "connection-status"
-CONNECTION_BANNER = "connection-banner"  # "connection lost, last update hh:mm:ss" (hidden while connected)
-FEEDS = "wall-feeds"  # store: the feeds' freshness per record kind in the snapshot (then the page's JS)
-FRESH = "fresh-{}"  # per panel: the age of its data, e.g. fresh-lifecycle-flow (docs/UI.md)
-CLOCK = "wall-clock"
-SOCKET = "wall-socket"
-LIVE = "wall-live"
-META = "wall-meta"
-TOP_CELLS = "top-cells"
-SUBDISTRICT_TOTALS = "subdistrict-totals"
-KPI_OPEN = "kpi-open"
-KPI_REPORTED = "kpi-reported-today"
-KPI_CLOSED = "kpi-closed-today"
-KPI_CAMERAS = "kpi-cameras-online"
-KPI_READINGS = "kpi-readings-today"
+# Element ids: the UI contract (docs/UI.md), defined in layouts/ids.py; tests use these names.
+MAP = ids.WALL_MAP
+CELLS = ids.WALL_CELLS
+SUBDISTRICTS = ids.WALL_SUBDISTRICTS
+OUTLINE = ids.WALL_OUTLINE
+CONNECTION = ids.CONNECTION
+CONNECTION_BANNER = ids.CONNECTION_BANNER
+FEEDS = ids.FEEDS
+FRESH = ids.FRESH
+CLOCK = ids.CLOCK
+LIVE = ids.LIVE
+META = ids.META
+TOP_CELLS = ids.TOP_CELLS
+SUBDISTRICT_TOTALS = ids.SUBDISTRICT_TOTALS
+KPI_OPEN = ids.KPI_OPEN
+KPI_REPORTED = ids.KPI_REPORTED
+KPI_CLOSED = ids.KPI_CLOSED
+KPI_CAMERAS = ids.KPI_CAMERAS
+KPI_READINGS = ids.KPI_READINGS
 KPIS: tuple[tuple[str, str], ...] = (
     (KPI_OPEN, "kpi_open"),
     (KPI_REPORTED, "kpi_reported_today"),
@@ -58,31 +57,29 @@ KPIS: tuple[tuple[str, str], ...] = (
     (KPI_READINGS, "kpi_readings_today"),
 )
 # the case-lifecycle panels
-FLOW = "lifecycle-flow"
-OVERDUE_LIST = "overdue-list"
+FLOW = ids.FLOW
+OVERDUE_LIST = ids.OVERDUE_LIST
 OVERDUE_LATE = "od-late"  # class of each row's "late by" (data-index: the row), ticked by the page
-LEAGUE = "department-league"
-TICKER = "event-ticker"
-CATEGORY_GRAPH = "category-mix"
-GRAPH_MOUNT = "{}-mount"  # the box a figure's graph is mounted into once the first screen is complete
-CATEGORY_TOTAL = "category-total"  # today's events, in the donut's middle
-CATEGORY_LEGEND = "category-legend"  # one row per category: colour, name, count, share (.cat-row[data-cat])
-TREND_GRAPH = "trend-24h"
+LEAGUE = ids.LEAGUE
+TICKER = ids.TICKER
+CATEGORY_GRAPH = ids.CATEGORY_GRAPH
+GRAPH_MOUNT = ids.GRAPH_MOUNT
+CATEGORY_TOTAL = ids.CATEGORY_TOTAL
+CATEGORY_LEGEND = ids.CATEGORY_LEGEND
+TREND_GRAPH = ids.TREND_GRAPH
 # the warnings (预警): banner, list, sound, map outlines (docs/UI.md)
-ALERTS = "wall-alerts"  # store: {"seq", "alerts": [active alerts, as GET /api/v1/alerts]}
-ALERT_BANNER = "alert-banner"
-ALERT_LIST = "alert-list"
-ALERT_COUNTS = "alert-counts"
-ALERT_COUNT = "alert-count-{}"  # per level key: alert-count-red, ...
-ALERT_ACK = (
-    "alert-ack"  # pattern-matching id type of each ack button: {"type": "alert-ack", "index": <alert id>}
-)
-ALERT_NOTE = "alert-note"
-ALERT_MSG = "alert-msg"
-DUTY_NAME = "duty-name"
-SOUND = "sound-toggle"
-ALERT_CELLS = "alert-cells"  # outlines of the cells with active alerts (hideout only, geometry cached)
-ALERT_COMMUNITIES = "alert-communities"
+ALERTS = ids.ALERTS
+ALERT_BANNER = ids.ALERT_BANNER
+ALERT_LIST = ids.ALERT_LIST
+ALERT_COUNTS = ids.ALERT_COUNTS
+ALERT_COUNT = ids.ALERT_COUNT
+ALERT_ACK = ids.ALERT_ACK
+ALERT_NOTE = ids.ALERT_NOTE
+ALERT_MSG = ids.ALERT_MSG
+DUTY_NAME = ids.DUTY_NAME
+SOUND = ids.SOUND
+ALERT_CELLS = ids.ALERT_CELLS
+ALERT_COMMUNITIES = ids.ALERT_COMMUNITIES
 Mode = Literal["desk", "wall"]  # an operator's screen (/) or an unattended command wall (/wall)
 GRAPH_CONFIG: Any = {"displayModeBar": False, "displaylogo": False, "scrollZoom": False}
 
@@ -121,7 +118,7 @@ COLORS = ["#12303a", "#1d5c63", "#2f8f83", "#9bbf5a", "#f2c14e", "#f08a3e", "#e5
 
 
 def cell_colour(n: int) -> str:
-    """The colour of a cell with ``n`` open cases (citybrain.js colorFor draws the same on the page)."""
+    """The colour of a cell with ``n`` open cases (assets/js/map.js binColour draws the same on the page)."""
     return COLORS[max(0, bisect.bisect_right(BINS, n) - 1)]
 
 
@@ -167,6 +164,8 @@ def _meta(lang: Lang) -> dict[str, Any]:
     return {
         "lang": lang,
         "keys": push_keys(),
+        "view": WALL_VIEW,
+        "ids": ids.WALL_JS,
         "tz": c.cfg.timezone,
         "strings": bundle(lang),
         "stages": list(STAGES),
@@ -224,9 +223,9 @@ def _graph(graph_id: str) -> dcc.Graph:
     )
 
 
-# The wall joins the Socket.IO room "wall" (dashboard/push.py rooms), on / and /wall alike; every event it
-# applies is read off the socket by assets/sockettap.js (see layouts/nav.py SOCKET_OPTIONS).
-SOCKET_OPTIONS: Any = {"auth": {"view": "wall"}, **nav.SOCKET_OPTIONS}
+# The wall joins the Socket.IO room "wall" (dashboard/push.py rooms), on / and /wall alike: its JS connects
+# with ``auth: {"pathname", "view": WALL_VIEW}`` (assets/js/socket.js) and reads every event off the socket.
+WALL_VIEW = "wall"
 # Which record kind each panel shows (dashboard/freshness.py): its feed's health greys it out.
 FRESH_PANELS: dict[str, str] = {
     **{p: CASE for p in (KPI_OPEN, KPI_REPORTED, KPI_CLOSED, FLOW, LEAGUE, SUBDISTRICT_TOTALS)},
@@ -288,7 +287,7 @@ def _alert_panel(lang: Lang, mode: Mode) -> html.Section:
         className="duty-row",
     )
     controls = (
-        [duty, html.A(t("alerts_history", lang), href=f"/alerts?lang={lang}", id="alerts-history-link")]
+        [duty, html.A(t("alerts_history", lang), href=f"/alerts?lang={lang}", id=ids.ALERTS_HISTORY_LINK)]
         if mode == "desk"
         else []
     )
@@ -304,12 +303,18 @@ def _alert_panel(lang: Lang, mode: Mode) -> html.Section:
 
 def _status_row(lang: Lang) -> html.Div:
     """The sound toggle and the link to the other language."""
-    lang_href = "?lang=en" if lang == "zh-CN" else "?lang=zh-CN"
+    other = "en" if lang == "zh-CN" else "zh-CN"
     return html.Div(
         [
             nav.search_box(lang),
             html.Button(t("sound_enable", lang), id=SOUND, className="sound-toggle", n_clicks=0, **ARIA_OFF),
-            html.A(t("lang_other", lang), href=lang_href, className="lang", id="lang-switch"),
+            html.A(
+                t("lang_other", lang),
+                href=f"?lang={other}",
+                className="lang",
+                id=ids.LANG_SWITCH,
+                **nav.data(lang=other),
+            ),
         ],
         className="status-row",
     )
@@ -320,7 +325,7 @@ def _about(lang: Lang) -> html.Details:
     return html.Details(
         [html.Summary(t("about_title", lang)), html.P(t("about_geo", lang)), html.P(t("about_feed", lang))],
         className="about",
-        id="about",
+        id=ids.ABOUT,
     )
 
 
@@ -349,7 +354,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
                 style={"variable": "citybrain.map.cellStyle"},
                 hideout={
                     **{"counts": snap["cells"], "bins": BINS, "colors": COLORS, "seq": snap["seq"]},
-                    **{"mode": "open", "health": snap.get("health") or {}},  # the colour switch (area.js)
+                    **{"mode": "open", "health": snap.get("health") or {}},  # the colour switch (wall.js)
                 },
                 hoverStyle={"variable": "citybrain.map.hoverStyle"},
                 onEachFeature={"variable": "citybrain.map.cellTooltip"},
@@ -432,7 +437,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
             ],
             className="map-overlay legend-box",
         ),
-        device_layers(lang_, controls=desk),  # cameras and sensors: assets/devices.js draws them
+        device_layers(lang_, controls=desk),  # cameras and sensors: assets/js/devices.js draws them
     ]
     ticker = html.Section(
         [
@@ -448,8 +453,6 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
                 [left, html.Div([cell_map, *overlays], className="wall-map"), right, ticker],
                 className="wall-body",
             ),
-            # "health" is for the map colouring (assets/area.js); every other event goes to sockettap.js
-            DashSocketIO(id=SOCKET, eventNames=["health"], options=SOCKET_OPTIONS),
             html.Div(id=CONNECTION_BANNER, className="connection-banner hidden", role="alert"),
             dcc.Store(id=FEEDS, data={"ts": snap.get("ts", 0), "kinds": snap.pop("feeds", {})}),
             dcc.Store(id=ALERTS, data=alerts),
@@ -471,8 +474,9 @@ def register(app: Dash) -> None:
 
 
 def register_callbacks(app: Dash) -> None:
-    """Wire the clientside callbacks (assets/citybrain.js); none of them calls the server. The live
-    path (deltas, alerts, feeds, the 1 s timer) is the page's JS alone: it paints straight into the DOM."""
+    """Wire the clientside callbacks (assets/js/wall.js, alertview.js, sound.js); none of them calls the
+    server. The live path (deltas, alerts, feeds, the 1 s timer) is the page's JS alone: it paints straight
+    into the DOM."""
     app.clientside_callback(
         ClientsideFunction("citybrain", "init"),
         Output(CLOCK, "title"),  # the clock's time zone: the page's JS starts here
@@ -499,12 +503,5 @@ def register_callbacks(app: Dash) -> None:
         Output(SOUND, "aria-pressed"),
         Output(SOUND, "children"),
         Input(SOUND, "n_clicks"),
-        State(META, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("citybrain", "connection"),
-        Output(CONNECTION, "children"),
-        Output(CONNECTION, "className"),
-        Input(SOCKET, "connected"),
         State(META, "data"),
     )

@@ -4,7 +4,7 @@ The same page as ``/`` (``layouts.wall.page`` in mode ``wall``: no controls, lar
 fixed number of rows, no scrollbars), plus an optional rotation through the subdistricts: every
 ``rotate`` seconds the map flies to the next subdistrict (then back to the district), a card over the
 map names it large and sets its live figures beside the district's. The view is a function of the clock
-(``assets/wallmode.js``), evaluated by the page's one rotation timer (``wallmode-tick``, a ``dcc.Interval``
+(``assets/js/wallmode.js``), evaluated by the page's one rotation timer (``wallmode-tick``, a ``dcc.Interval``
 that goes with the page): every screen shows the same view, and a hidden tab is right at its next tick.
 Every callback here takes its inputs from /wall's own ids only, so none of them runs on ``/``.
 """
@@ -20,25 +20,25 @@ from dashboard.app import ctx, request_lang
 from dashboard.config import ConfigError
 from dashboard.geo import Geography
 from dashboard.i18n import Lang, t
-from layouts import wall
+from layouts import ids, wall
 from layouts.names import area_name, area_short
 
-# Element ids: the UI contract (docs/UI.md).
-FOCUS = "wall-focus"  # the card over the map naming the subdistrict in view
-FOCUS_NAME = "wall-focus-name"
-FOCUS_SUB = "wall-focus-sub"  # the card's column head: the subdistrict's short name
-FOCUS_VALUE = "focus-{}-{}"  # focus-<kpi>-sub / focus-<kpi>-district
-FOCUS_STEP = "wall-focus-step"  # pattern-matching id of each view in the strip: {"type", "index": view id}
+# Element ids: the UI contract (docs/UI.md), defined in layouts/ids.py.
+FOCUS = ids.FOCUS  # the card over the map naming the subdistrict in view
+FOCUS_NAME = ids.FOCUS_NAME
+FOCUS_SUB = ids.FOCUS_SUB  # the card's column head: the subdistrict's short name
+FOCUS_VALUE = ids.FOCUS_VALUE  # focus-<kpi>-sub / focus-<kpi>-district
+FOCUS_STEP = ids.FOCUS_STEP  # pattern-matching id type of each view in the strip
 FOCUS_KPIS: tuple[tuple[str, str], ...] = (
     ("open", "kpi_open"),
     ("overdue", "wallmode_overdue"),
     ("reported", "kpi_reported_today"),
     ("closed", "kpi_closed_today"),
 )
-ROTATION = "wallmode-meta"  # store: {"rotate_s", "views": [{"id", "name", "short", "bounds"}]}
-VIEW = "wallmode-view"  # store: {"index", "id"} of the view shown (0 = the district)
-TICK = "wallmode-tick"  # the rotation's one timer: turns the views, refreshes the card's figures
-ERROR = "wallmode-error"
+ROTATION = ids.ROTATION  # store: {"rotate_s", "views": [{"id", "name", "short", "bounds"}], "ids"}
+VIEW = ids.VIEW  # store: {"index", "id"} of the view shown (0 = the district)
+TICK = ids.TICK  # the rotation's one timer: turns the views, refreshes the card's figures
+ERROR = ids.WALLMODE_ERROR
 DISTRICT_VIEW = "district"
 MAX_ROTATE_S = 3600
 
@@ -79,7 +79,7 @@ def rotation_meta(geo: Geography, lang: Lang, rotate_s: int, views: list[str]) -
         }
         for v in views
     ]
-    return {"rotate_s": rotate_s, "views": [district, *subs]}
+    return {"rotate_s": rotate_s, "views": [district, *subs], "ids": ids.WALLMODE_JS}
 
 
 def parse_rotate(raw: str | None, default: int, lang: Lang) -> int:
@@ -132,12 +132,12 @@ def layout(lang: str | None = None, rotate: str | None = None, views: str | None
     try:
         seconds = parse_rotate(rotate, c.cfg.web.wall_rotate_s, lang_)
         asked = views.split(",") if views else c.cfg.web.wall_views
-        ids = views_of(c.geo, asked, "views" if views else "web.wall_views", lang_)
+        shown = views_of(c.geo, asked, "views" if views else "web.wall_views", lang_)
     except ValueError as err:  # a bad URL parameter: say which, on the screen
         return html.Div(
             [html.H1(t("wall_title", lang_)), html.P(str(err), id=ERROR)], className="wallmode-error-page"
         )
-    meta = rotation_meta(c.geo, lang_, seconds, ids)
+    meta = rotation_meta(c.geo, lang_, seconds, shown)
     extra = [
         _focus_card(lang_, meta),
         dcc.Store(id=ROTATION, data=meta),
@@ -148,7 +148,7 @@ def layout(lang: str | None = None, rotate: str | None = None, views: str | None
 
 
 def register(app: Dash) -> None:
-    """Register ``/wall`` and wire its clientside callbacks (assets/wallmode.js)."""
+    """Register ``/wall`` and wire its clientside callbacks (assets/js/wallmode.js)."""
     c = ctx()
     try:
         views_of(c.geo, c.cfg.web.wall_views, "web.wall_views")
