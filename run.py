@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from dashboard.config import AppConfig, ConfigError, load_config
-from dashboard.redis_server import EmbeddedRedis, RedisServerError, set_pdeathsig
+from dashboard.store.server import EmbeddedRedis, RedisServerError, set_pdeathsig
 from feeds.sim.scenarios import SCENARIO_NAMES
 
 ROLES = ("web", "processor", "feeds")
@@ -128,7 +127,7 @@ def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
     """Set the simulator's control key (``scenario NAME``), or list the scenarios and the current one."""
     import redis
 
-    from dashboard import contract
+    from dashboard.store import keys
     from feeds.sim.scenarios import describe
     from feeds.simulator import request_scenario, scenario_status
 
@@ -146,7 +145,7 @@ def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
             print(f"citybrain: unknown scenario {args.name!r}; known:\n{describe()}", file=sys.stderr)
             return 2
         if args.area:
-            from dashboard.geo import load_geography
+            from dashboard.domain.geo import load_geography
 
             g = cfg.geography
             try:
@@ -162,7 +161,7 @@ def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
     finally:
         client.close()
     shown = " ".join(f"{k}={v}" for k, v in fields.items())
-    print(f"set {contract.SIM_CONTROL}: {shown} (the simulator takes it within about a second)")
+    print(f"set {keys.SIM_CONTROL}: {shown} (the simulator takes it within about a second)")
     return 0
 
 
@@ -182,7 +181,7 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         print(f"citybrain: the {role} role needs REDIS_URL (or redis.url in the config)", file=sys.stderr)
         raise SystemExit(2)
     if role == "web":
-        from dashboard.app import serve
+        from dashboard.web.app import serve
 
         # The dev server keeps no state worth flushing: leave at once, without thread-shutdown noise.
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -191,23 +190,9 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         return
     stop = Stop()
     if role == "processor":
-        import redis
+        from dashboard.processor.role import run as run_processor
 
-        from dashboard.geo import load_geography
-        from dashboard.processor import Processor, places_of
-
-        g = cfg.geography
-        places = places_of(load_geography(g.district, g.subdistricts, g.communities, g.cells))
-        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        consumer = cfg.processor.consumer or socket.gethostname()
-        # The alert rule engine runs beside the processor (its own consumer group; a Redis lease keeps
-        # one engine active when several processor processes run).
-        from dashboard.alerts.engine import run_engine
-
-        alerts = threading.Thread(target=run_engine, args=(cfg, url, stop.event), name="alerts", daemon=True)
-        alerts.start()
-        Processor(client, cfg.processor, consumer, cfg.timezone, cfg.sla, places).run(stop.event)
-        alerts.join(5)
+        run_processor(cfg, url, stop.event)
     else:
         from feeds.runner import run
 

@@ -8,19 +8,20 @@ import threading
 import redis
 
 import feeds.plugins  # noqa: F401  # registers every pluggable feed
-from dashboard.catalogue import load_catalogue
 from dashboard.config import AppConfig
-from dashboard.geo import load_geography
-from feeds.base import Feed, FeedEnv
+from dashboard.domain.catalogue import load_catalogue
+from dashboard.domain.geo import load_geography
+from dashboard.store.sink import IngestEnv
+from feeds.base import Feed
 from feeds.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
 
-def build(cfg: AppConfig, client: redis.Redis) -> tuple[list[Feed], FeedEnv]:
+def build(cfg: AppConfig, client: redis.Redis) -> tuple[list[Feed], IngestEnv]:
     """Every enabled feed: the simulator (its own config section) and the pluggable ``feeds:``."""
     g = cfg.geography
-    env = FeedEnv(
+    env = IngestEnv(
         client=client,
         geo=load_geography(g.district, g.subdistricts, g.communities, g.cells),
         catalogue=load_catalogue(),

@@ -15,12 +15,12 @@ import time
 
 import redis
 
-from dashboard import contract as c
 from dashboard.alerts.engine import request_reload
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import DEFAULTS_PATH, RuleError, load_rules, rules_of
 from dashboard.config import ConfigError, load_config
-from dashboard.geo import load_geography
+from dashboard.domain.geo import load_geography
+from dashboard.store import keys
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome: dict[str, str] = {}
         for _ in range(60):  # the engine takes requests about every 2 s
             time.sleep(0.1)
-            outcome = client.hgetall(c.ALERT_RULES)
+            outcome = client.hgetall(keys.ALERT_RULES)
             if outcome.get("requested_ms") == stamp:
                 break
         else:

@@ -158,6 +158,12 @@ class Transition:
             "d": json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")),
         }
 
+    def public(self) -> dict[str, Any]:
+        """The transition as JSON-able data (the API's and the pages' form)."""
+        d = asdict(self)
+        d["areas"] = list(self.areas)
+        return d
+
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Transition:
         """Parse a history stream entry."""
@@ -167,7 +173,7 @@ class Transition:
 
 
 class AlertDelta(BaseModel):
-    """Alert changes as published on ``contract.STREAM_ALERTS`` (a web process pushes them to pages)."""
+    """Alert changes as published on ``keys.STREAM_ALERTS`` (a web process pushes them to pages)."""
 
     model_config = ConfigDict(extra="forbid")
 
