@@ -11,15 +11,15 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 import feeds.plugins  # noqa: F401  # registers every feed type's config model
-from dashboard.alerts.rules import load_rules  # registers every alert rule type
-from dashboard.alerts.rules.base import RuleConfig
+from dashboard.alerts.config import AlertsConfig
+from dashboard.domain.geo import GeographyConfig
 from dashboard.domain.sla import SlaConfig
 from dashboard.domain.types import ConfigModel
 from feeds.base import FEED_TYPES, FeedConfig
+from feeds.simulator import SimulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
-DATA_DIR = ROOT / "data"
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -73,15 +73,6 @@ class WebConfig(ConfigModel):
     )
 
 
-class SimulatorConfig(ConfigModel):
-    """The built-in city simulator, the default feed."""
-
-    enabled: bool = Field(True, description="Run the simulator in the feeds role.")
-    speed: float = Field(1.0, gt=0, le=10000, description="Time compression: N times as much per second.")
-    seed: int | None = Field(None, ge=0, description="Random seed; the same seed repeats a run exactly.")
-    scenario: str | None = Field(None, description="Named scenario to start with.")
-
-
 class ProcessorConfig(ConfigModel):
     """The processor: consumer group reader and read-model writer."""
 
@@ -104,15 +95,6 @@ class HealthConfig(ConfigModel):
 
     max_lag: int = Field(10000, ge=0, description="Most entries waiting for the processor while healthy.")
     feed_stale_s: float = Field(60.0, gt=0, description="A feed silent longer than this (seconds) is stale.")
-
-
-class GeographyConfig(ConfigModel):
-    """The district's GeoJSON files; a deployment points these at its official ones."""
-
-    district: Path = Field(DATA_DIR / "district.geojson", description="District outline.")
-    subdistricts: Path = Field(DATA_DIR / "subdistricts.geojson", description="Subdistricts (镇街).")
-    communities: Path = Field(DATA_DIR / "communities.geojson", description="Communities (村居).")
-    cells: Path = Field(DATA_DIR / "cells.geojson", description="Grid cells (网格).")
 
 
 class IngestConfig(ConfigModel):
@@ -149,46 +131,6 @@ def _feed_config(item: Any) -> FeedConfig:
     if model is None:
         raise ValueError(f"unknown feed type {item['type']!r} (known: {', '.join(sorted(FEED_TYPES))})")
     return model.model_validate(item)
-
-
-class AlertsConfig(ConfigModel):
-    """The alert rule engine (docs/ALERTS.md): its consumer group, timing, and the rules."""
-
-    enabled: bool = Field(True, description="Run the alert engine (beside the processor).")
-    group: str = Field("alerts", min_length=1, description="Consumer group name on the input streams.")
-    consumer: str | None = Field(None, description="This engine's consumer name; default: host name.")
-    rules: list[RuleConfig] | None = Field(
-        None, description="The rule set, each with its type; unset: dashboard/alerts/defaults.yaml."
-    )
-    eval_interval_ms: int = Field(1000, ge=100, le=60000, description="Rules are evaluated this often.")
-    batch_size: int = Field(1000, ge=1, le=10000, description="Input entries read per batch.")
-    reopen_window_s: float = Field(
-        600, ge=0, description="A resolved alert firing again within this long re-opens the same alert."
-    )
-    lookback_h: float = Field(
-        24, gt=0, le=168, description="The longest rate window allowed (case events are kept that long)."
-    )
-    time_scale: float = Field(
-        1.0,
-        gt=0,
-        le=10000,
-        description="Divide every rule duration by this (set it to simulator.speed for a compressed demo).",
-    )
-    history_maxlen: int = Field(100_000, ge=1000, description="Transitions kept in the history stream.")
-    command_timeout_s: float = Field(
-        5.0, gt=0, le=60, description="How long an acknowledge or silence waits for the engine's answer."
-    )
-    lease_s: float = Field(
-        10, ge=1, le=300, description="One engine runs at a time, holding a lease this long."
-    )
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _rules_by_type(cls, v: Any) -> list[RuleConfig] | None:
-        """Validate each rule with its own type's model (an error names the rule and the field)."""
-        if v is None:
-            return None
-        return list(load_rules(v, source=""))
 
 
 class AppConfig(ConfigModel):

@@ -40,11 +40,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import redis
+from pydantic import Field
 
 from dashboard.domain.catalogue import Catalogue
 from dashboard.domain.geo import Geography
 from dashboard.domain.registry import Registry, default_registry
-from dashboard.domain.types import epoch_ms
+from dashboard.domain.types import ConfigModel, epoch_ms
 from dashboard.store import keys
 from dashboard.store.records import CameraStatus, CaseEvent, Record
 from dashboard.store.sink import Sink
@@ -70,6 +71,15 @@ OFFER_CHUNK = 50  # records handed to the sink at once (its buffer may be small)
 
 PARTS: frozenset[str] = frozenset({"cases", "sensors", "cameras"})
 """What ``step`` simulates: all of it by default; a test may pass e.g. ``{"sensors:water_level"}``."""
+
+
+class SimulatorConfig(ConfigModel):
+    """The built-in city simulator, the default feed."""
+
+    enabled: bool = Field(True, description="Run the simulator in the feeds role.")
+    speed: float = Field(1.0, gt=0, le=10000, description="Time compression: N times as much per second.")
+    seed: int | None = Field(None, ge=0, description="Random seed; the same seed repeats a run exactly.")
+    scenario: str | None = Field(None, description="Named scenario to start with.")
 
 
 class Simulator(Feed):

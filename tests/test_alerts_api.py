@@ -15,12 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dashboard.alerts import store
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.engine import Engine
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.levels import LevelKey
 from dashboard.alerts.model import AlertState, State, Transition
 from dashboard.alerts.rules import load_rules
-from dashboard.config import AlertsConfig, parse_config
+from dashboard.config import parse_config
 from dashboard.store import keys
 from dashboard.web.api import alerts as api
 

@@ -12,10 +12,11 @@ import pytest
 import redis
 import yaml
 
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.engine import Engine, request_reload
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import DEFAULTS_PATH, RuleError, default_rules, load_rules, rules_of
-from dashboard.config import ROOT, AlertsConfig, ConfigError, load_config, parse_config
+from dashboard.config import ROOT, ConfigError, load_config, parse_config
 from dashboard.domain.geo import load_default_geography
 from dashboard.domain.registry import default_registry
 from dashboard.store import keys

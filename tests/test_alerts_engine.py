@@ -12,12 +12,12 @@ import pytest
 import redis
 
 from dashboard.alerts import commands, store
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.engine import Engine
 from dashboard.alerts.inputs import Areas, CellPlace
 from dashboard.alerts.machine import AlertError
 from dashboard.alerts.model import AlertDelta, AlertState, Transition
 from dashboard.alerts.rules import RuleError, load_rules
-from dashboard.config import AlertsConfig
 from dashboard.domain.registry import Camera, Registry
 from dashboard.queries.alerts import active
 from dashboard.store import keys

@@ -21,7 +21,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -31,12 +30,12 @@ import redis
 from dashboard.alerts import store
 from dashboard.alerts.aggregates import Aggregates, Dirty, dumps
 from dashboard.alerts.commands import Command, queue_reply
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.inputs import Areas, FeedBeat, OverdueCase, SensorInfo
 from dashboard.alerts.machine import AlertError, evaluate, transition
 from dashboard.alerts.model import ENGINE_ACTOR, AlertState, Transition
-from dashboard.alerts.rules import Rule, RuleError, check_areas, load_rules, rules_of
+from dashboard.alerts.rules import Rule, RuleError, check_areas, load_rules
 from dashboard.alerts.rules.rate import RateRule
-from dashboard.config import AlertsConfig, AppConfig
 from dashboard.domain.registry import Registry
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
@@ -327,7 +326,7 @@ class Engine:
             self.agg.trim(now - self.horizon_ms())
 
     def _take_control(self, now: int) -> None:
-        """Take a reload request from ``contract.ALERT_CONTROL`` (if any) and record its outcome."""
+        """Take a reload request from ``keys.ALERT_CONTROL`` (if any) and record its outcome."""
         with self.r.pipeline(transaction=True) as pipe:
             pipe.hgetall(keys.ALERT_CONTROL)
             pipe.delete(keys.ALERT_CONTROL)
@@ -524,7 +523,7 @@ def _only_value(old: AlertState, new: AlertState) -> bool:
 def request_reload(client: redis.Redis, data: Any, by: str = "cli") -> int:
     """Validate a rule set here, then ask the running engine to load it; return the request's stamp.
 
-    The engine answers in ``contract.ALERT_RULES`` (``requested_ms`` = the stamp, ``ok``, ``error``).
+    The engine answers in ``keys.ALERT_RULES`` (``requested_ms`` = the stamp, ``ok``, ``error``).
     Raises RuleError (nothing is sent) when the set is invalid.
     """
     rules = load_rules(data)
@@ -534,30 +533,3 @@ def request_reload(client: redis.Redis, data: Any, by: str = "cli") -> int:
     stamp = epoch_ms()
     client.hset(keys.ALERT_CONTROL, mapping={"rules": payload, "requested_ms": stamp, "by": by})
     return stamp
-
-
-def run_engine(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
-    """Build the engine the configuration describes and run it until ``stop`` (for run.py).
-
-    Loads the geography and the registry, takes ``alerts.rules`` (the shipped defaults when unset), and
-    names the consumer ``alerts.consumer`` or the host name.
-    """
-    from dashboard.domain.geo import load_geography
-    from dashboard.domain.registry import default_registry
-
-    if not cfg.alerts.enabled:
-        log.info("alert engine disabled (alerts.enabled: false)")
-        return
-    g = cfg.geography
-    areas = Areas.from_geography(load_geography(g.district, g.subdistricts, g.communities, g.cells))
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
-    consumer = cfg.alerts.consumer or socket.gethostname()
-    rules = rules_of(cfg.alerts.rules)
-    engine = Engine(
-        client, cfg.alerts, rules, areas, consumer, default_registry(), processor_group=cfg.processor.group
-    )
-    log.info("alert engine %s: %d rules", consumer, len(rules))
-    try:
-        engine.run(stop)
-    finally:
-        client.close()

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard.alerts.levels import LevelKey
+from dashboard.alerts.levels import LevelKey, rank
 
 Cond: TypeAlias = Literal["alerting", "hold", "ok", "nodata"]
 """What a rule sees for one instance: past its trigger; between trigger and clear value (hysteresis
@@ -195,3 +195,11 @@ class AlertDelta(BaseModel):
     def from_fields(cls, f: Mapping[str, str]) -> AlertDelta:
         """Parse a stream entry."""
         return cls.model_validate(json.loads(f["d"]))
+
+
+_RANK_SPAN = 10**13  # larger than any epoch-ms time
+
+
+def active_score(st: AlertState) -> float:
+    """Sort key of the active alerts: the highest level first, then the newest first."""
+    return -float(rank(st.level) * _RANK_SPAN + (st.fired or st.started))

@@ -10,19 +10,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dashboard.alerts.levels import rank
-from dashboard.alerts.model import AlertDelta, AlertState, Transition
+from dashboard.alerts.model import AlertDelta, AlertState, Transition, active_score
 from dashboard.store import keys
 
 log = logging.getLogger(__name__)
 
 HISTORY_MAXLEN = 100_000
-_RANK_SPAN = 10**13  # larger than any epoch-ms time
-
-
-def active_score(st: AlertState) -> float:
-    """Sort key of the active set: the highest level first, then the newest first."""
-    return -float(rank(st.level) * _RANK_SPAN + (st.fired or st.started))
 
 
 def load_states(client: Any) -> dict[str, AlertState]:

@@ -10,8 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 import shapely
+from pydantic import Field
 from shapely.errors import ShapelyError
 from shapely.geometry import shape as to_shape
+
+from dashboard.domain.types import ConfigModel
 
 Level = Literal["district", "subdistrict", "community", "cell"]
 LEVELS: tuple[Level, ...] = ("district", "subdistrict", "community", "cell")
@@ -316,3 +319,16 @@ def load_geography(district: Path, subdistricts: Path, communities: Path, cells:
 def load_default_geography(data_dir: Path = DEFAULT_DATA_DIR) -> Geography:
     """Load the four files shipped in data/ (or the same names in another folder)."""
     return load_geography(*(data_dir / name for name in DEFAULT_FILES.values()))
+
+
+class GeographyConfig(ConfigModel):
+    """The district's GeoJSON files; a deployment points these at its official ones."""
+
+    district: Path = Field(DEFAULT_DATA_DIR / "district.geojson", description="District outline.")
+    subdistricts: Path = Field(DEFAULT_DATA_DIR / "subdistricts.geojson", description="Subdistricts (镇街).")
+    communities: Path = Field(DEFAULT_DATA_DIR / "communities.geojson", description="Communities (村居).")
+    cells: Path = Field(DEFAULT_DATA_DIR / "cells.geojson", description="Grid cells (网格).")
+
+    def load(self) -> Geography:
+        """The geography these files hold (checked as ``load_geography`` does)."""
+        return load_geography(self.district, self.subdistricts, self.communities, self.cells)

@@ -10,8 +10,7 @@ from typing import Any
 import redis
 
 from dashboard.alerts.levels import LEVEL_BY_KEY
-from dashboard.alerts.model import AlertState, Transition
-from dashboard.alerts.store import active_score
+from dashboard.alerts.model import AlertState, Transition, active_score
 from dashboard.store import keys
 
 HISTORY_SCAN = 20_000  # the history API looks at most at this many newest transitions

@@ -12,7 +12,6 @@ from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.config import ROOT, AppConfig
-from dashboard.domain.geo import load_geography
 from dashboard.web.api import register_all
 from dashboard.web.context import Context, set_context
 from dashboard.web.push import PushBridge
@@ -25,8 +24,7 @@ ASSETS = ROOT / "assets"
 
 def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     """Build the Flask server, the Dash app on it and the Socket.IO endpoint; start the push bridge."""
-    g = cfg.geography
-    geo = load_geography(g.district, g.subdistricts, g.communities, g.cells)
+    geo = cfg.geography.load()
     client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
     set_context(Context(cfg=cfg, geo=geo, redis=client, tz=ZoneInfo(cfg.timezone)))
 
