@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,11 +14,11 @@ from pathlib import Path
 from types import FrameType
 
 from dashboard.config import AppConfig, ConfigError, load_config
-from dashboard.redis_server import EmbeddedRedis, RedisServerError, set_pdeathsig
+from dashboard.store.server import EmbeddedRedis, RedisServerError, set_pdeathsig
 from feeds.sim.scenarios import SCENARIO_NAMES
 
 ROLES = ("web", "processor", "feeds")
-COMMANDS = ("scenario", "reload")
+COMMANDS = ("scenario", "reload", "rules")
 log = logging.getLogger("citybrain")
 
 
@@ -42,9 +41,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "scenario NAME [--area ID]: switch the running simulator to a named scenario and exit "
         "(REDIS_URL, else the embedded server's socket in --data-dir); without NAME: list them. "
         "reload: validate the alert rules in the config and apply them to the running engine (or send "
-        "SIGHUP to run.py); an invalid file is refused and the old rules keep running.",
+        "SIGHUP to run.py); an invalid file is refused and the old rules keep running. "
+        "rules check|reload|defaults: validate the alert rules, reload them, or print the defaults.",
     )
-    p.add_argument("name", nargs="?", default=None, help="scenario: the scenario to switch to")
+    p.add_argument(
+        "name",
+        nargs="?",
+        default=None,
+        help="scenario: the scenario to switch to; rules: check|reload|defaults",
+    )
     p.add_argument(
         "--scenario",
         choices=SCENARIO_NAMES,
@@ -124,57 +129,6 @@ class Stop:
         self.event.set()
 
 
-def scenario_command(args: argparse.Namespace, cfg: AppConfig) -> int:
-    """Set the simulator's control key (``scenario NAME``), or list the scenarios and the current one."""
-    import redis
-
-    from dashboard import contract
-    from feeds.sim.scenarios import describe
-    from feeds.simulator import request_scenario, scenario_status
-
-    url = cfg.redis_url() or f"unix://{Path(cfg.redis.data_dir) / 'redis.sock'}"
-    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
-    try:
-        if args.name is None:
-            print(describe())
-            now = scenario_status(client)
-            print(
-                f"now: {now.get('scenario', 'unknown (no simulator state)')} {now.get('area', '')}".rstrip()
-            )
-            return 0
-        if args.name not in SCENARIO_NAMES:
-            print(f"citybrain: unknown scenario {args.name!r}; known:\n{describe()}", file=sys.stderr)
-            return 2
-        if args.area:
-            from dashboard.geo import load_geography
-
-            g = cfg.geography
-            try:
-                load_geography(g.district, g.subdistricts, g.communities, g.cells).area(args.area)
-            except KeyError:
-                print(f"citybrain: unknown area {args.area!r} (want a subdistrict, community or cell id)",
-                      file=sys.stderr)  # fmt: skip
-                return 2
-        fields = request_scenario(client, args.name, args.area)
-    except redis.RedisError as err:
-        print(f"citybrain: cannot reach Redis at {url}: {err}", file=sys.stderr)
-        return 1
-    finally:
-        client.close()
-    shown = " ".join(f"{k}={v}" for k, v in fields.items())
-    print(f"set {contract.SIM_CONTROL}: {shown} (the simulator takes it within about a second)")
-    return 0
-
-
-def reload_command(args: argparse.Namespace, cfg: AppConfig) -> int:
-    """Validate the configured alert rules and hand them to the running engine (hot reload)."""
-    from dashboard.alerts.__main__ import main as alerts_main
-
-    if cfg.redis_url() is None:  # the embedded server of this data dir
-        os.environ["REDIS_URL"] = f"unix://{Path(cfg.redis.data_dir) / 'redis.sock'}"
-    return alerts_main(["reload", *(["--config", str(args.config)] if args.config else [])])
-
-
 def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
     """Run one role in this process until SIGTERM or Ctrl-C."""
     url = cfg.redis_url()
@@ -182,7 +136,7 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         print(f"citybrain: the {role} role needs REDIS_URL (or redis.url in the config)", file=sys.stderr)
         raise SystemExit(2)
     if role == "web":
-        from dashboard.app import serve
+        from dashboard.web.app import serve
 
         # The dev server keeps no state worth flushing: leave at once, without thread-shutdown noise.
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -191,23 +145,9 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         return
     stop = Stop()
     if role == "processor":
-        import redis
+        from dashboard.processor.role import run as run_processor
 
-        from dashboard.geo import load_geography
-        from dashboard.processor import Processor, places_of
-
-        g = cfg.geography
-        places = places_of(load_geography(g.district, g.subdistricts, g.communities, g.cells))
-        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        consumer = cfg.processor.consumer or socket.gethostname()
-        # The alert rule engine runs beside the processor (its own consumer group; a Redis lease keeps
-        # one engine active when several processor processes run).
-        from dashboard.alerts.engine import run_engine
-
-        alerts = threading.Thread(target=run_engine, args=(cfg, url, stop.event), name="alerts", daemon=True)
-        alerts.start()
-        Processor(client, cfg.processor, consumer, cfg.timezone, cfg.sla, places).run(stop.event)
-        alerts.join(5)
+        run_processor(cfg, url, stop.event)
     else:
         from feeds.runner import run
 
@@ -219,7 +159,7 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
             with redis.Redis.from_url(url, decode_responses=True) as client:
                 request_scenario(client, cfg.simulator.scenario, area)
             log.info("simulator: starting with scenario %s", cfg.simulator.scenario)
-        run(cfg, url, stop.event)
+        run(url, stop.event, cfg.feeds, cfg.simulator, cfg.geography, cfg.ingest.buffer_size)
 
 
 def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
@@ -316,17 +256,24 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [{args.role}] %(name)s: %(message)s",
     )
-    if args.name is not None and args.role != "scenario":
-        print(f"citybrain: unexpected argument {args.name!r} (only the scenario command takes a name)",
+    if args.name is not None and args.role not in ("scenario", "rules"):
+        print(f"citybrain: unexpected argument {args.name!r} (only scenario and rules take one)",
               file=sys.stderr)  # fmt: skip
         return 2
     cfg = configure(args)
     if args.role == "all":
         return supervise(args, cfg)
-    if args.role == "scenario":
-        return scenario_command(args, cfg)
-    if args.role == "reload":
-        return reload_command(args, cfg)
+    if args.role in COMMANDS:
+        from dashboard import cli
+
+        if args.role == "scenario":
+            return cli.scenario(cfg, args.name, args.area)
+        if args.role == "reload" or args.name == "reload":
+            return cli.rules(cfg, "reload")
+        if args.name not in cli.RULE_COMMANDS:
+            print(f"citybrain: rules wants one of {', '.join(cli.RULE_COMMANDS)}", file=sys.stderr)
+            return 2
+        return cli.rules(cfg, args.name)
     run_role(args.role, cfg, args.area)
     return 0
 

@@ -30,11 +30,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard import contract as c  # noqa: E402
-from dashboard.redis_server import EmbeddedRedis  # noqa: E402
-from dashboard.registry import default_registry  # noqa: E402
+from dashboard.domain.registry import default_registry  # noqa: E402
+from dashboard.store import keys  # noqa: E402
+from dashboard.store.server import EmbeddedRedis  # noqa: E402
 from feeds.base import Sink  # noqa: E402
-from feeds.camera_poll import CameraPollConfig, CameraPollFeed, Sweep, state_key  # noqa: E402
+from feeds.camera_poll import CameraPollConfig, CameraPollFeed, Sweep  # noqa: E402
 
 
 def serve(status: dict[str, int]) -> ThreadingHTTPServer:
@@ -125,7 +125,7 @@ def main() -> None:
         rounds = args.rounds
 
         def fresh() -> None:
-            r.delete(state_key("bench-video"), c.STREAM_CAMERA_STATUS)
+            r.delete(keys.feed_state_key("bench-video"), keys.STREAM_CAMERA_STATUS)
             feed.state_loaded = False
             for k in ids:
                 status[k] = 1
@@ -149,7 +149,7 @@ def main() -> None:
         timed("no change", rounds, nothing, feed)
         timed("60 changed", rounds, sixty, feed)
         timed("all 16,000 changed", rounds, everything, feed)
-        print(f"stream length now {r.xlen(c.STREAM_CAMERA_STATUS)}")
+        print(f"stream length now {r.xlen(keys.STREAM_CAMERA_STATUS)}")
     finally:
         http.shutdown()
         server.stop()

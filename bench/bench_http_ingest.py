@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.geo import load_default_geography  # noqa: E402
-from dashboard.redis_server import free_port  # noqa: E402
+from dashboard.domain.geo import load_default_geography  # noqa: E402
+from dashboard.store.server import free_port  # noqa: E402
 
 TOKEN = "bench-token"
 

@@ -28,9 +28,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard import contract as c  # noqa: E402
-from dashboard.redis_server import EmbeddedRedis  # noqa: E402
-from dashboard.registry import METRIC_BY_NAME, default_registry, validate_reading  # noqa: E402
+from dashboard.domain.registry import METRIC_BY_NAME, default_registry  # noqa: E402
+from dashboard.store import keys  # noqa: E402
+from dashboard.store.records import Record  # noqa: E402
+from dashboard.store.server import EmbeddedRedis  # noqa: E402
+from dashboard.store.validate import validate_reading  # noqa: E402
 from feeds.base import Sink  # noqa: E402
 from feeds.mqtt import parse_message  # noqa: E402
 
@@ -82,7 +84,7 @@ def main() -> None:
         print(f"redis: {server.executable} {r.info('server')['redis_version']} (unix socket)")
         sink = Sink(r, "bench-sensors", capacity=100_000, batch=500).start()
         t0 = time.perf_counter()
-        batch: list[c.Record] = []
+        batch: list[Record] = []
         for sid, metric, value, unit, ts in raw:
             batch.append(validate_reading(reg, sid, metric, value, unit, ts, now_ms=now))
             if len(batch) == 500:
@@ -98,12 +100,12 @@ def main() -> None:
         sink.stop()
         print(
             f"validate + Sink + XADD (end to end): {n / dt:10,.0f} readings/s  "
-            f"({n:,} in {dt:.2f} s; stream length {r.xlen(c.STREAM_SENSOR_READINGS):,})"
+            f"({n:,} in {dt:.2f} s; stream length {r.xlen(keys.STREAM_SENSOR_READINGS):,})"
         )
         records = [
             validate_reading(reg, sid, metric, v, unit, ts, now_ms=now) for sid, metric, v, unit, ts in raw
         ]
-        r.delete(c.STREAM_SENSOR_READINGS)
+        r.delete(keys.STREAM_SENSOR_READINGS)
         sink = Sink(r, "bench-sensors", capacity=n, batch=500)
         sink.offer(records)
         t0 = time.perf_counter()

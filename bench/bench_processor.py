@@ -21,11 +21,13 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import contract as c
 from dashboard.config import ProcessorConfig
-from dashboard.geo import load_default_geography
-from dashboard.processor import Processor, places_of
-from dashboard.redis_server import EmbeddedRedis
+from dashboard.domain.counters import places_of
+from dashboard.domain.geo import load_default_geography
+from dashboard.processor.loop import Processor
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
+from dashboard.store.server import EmbeddedRedis
 
 PATHS = [
     ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"],
@@ -46,12 +48,12 @@ PATHS = [
 ]
 
 
-def workload(n_cases: int, seed: int = 1) -> list[c.CaseEvent]:
+def workload(n_cases: int, seed: int = 1) -> list[CaseEvent]:
     """Events of ``n_cases`` cases, interleaved in time order."""
     rnd = random.Random(seed)
     cells = list(load_default_geography().cells)
     t0 = int(time.time() * 1000) - 6 * 3600 * 1000
-    out: list[c.CaseEvent] = []
+    out: list[CaseEvent] = []
     for i in range(n_cases):
         path = PATHS[rnd.randrange(len(PATHS))]
         cell = rnd.choice(cells)
@@ -59,7 +61,7 @@ def workload(n_cases: int, seed: int = 1) -> list[c.CaseEvent]:
         for n, step in enumerate(path):
             ts += rnd.randrange(60_000, 1_800_000)
             out.append(
-                c.CaseEvent(
+                CaseEvent(
                     event_id=f"B{i}-{n}",
                     case_id=f"B{i}",
                     seq=n,
@@ -93,7 +95,7 @@ def main() -> None:
         r = redis.Redis.from_url(srv.url, decode_responses=True)
         pipe = r.pipeline(transaction=False)
         for i, e in enumerate(events):
-            pipe.xadd(c.STREAM_CASE_EVENTS, c.encode(e))  # type: ignore[arg-type]
+            pipe.xadd(keys.STREAM_CASE_EVENTS, encode(e))  # type: ignore[arg-type]
             if i % 1000 == 999:
                 pipe.execute()
         pipe.execute()
@@ -109,16 +111,16 @@ def main() -> None:
         wall = time.perf_counter() - t
         cpu = time.process_time() - cpu
         info = r.info("memory")
-        index_bytes = r.memory_usage(c.CASE_INDEX) or 0
+        index_bytes = r.memory_usage(keys.CASE_INDEX) or 0
         print(f"events: {n} of {len(events)} ({args.cases} cases), batch {args.batch}")
         print(f"throughput: {n / wall:,.0f} events/s wall, {n / cpu:,.0f} events/s per processor CPU second")
         print(f"processor CPU share of wall time: {100 * cpu / wall:.0f} %")
         used = int(info["used_memory"]) / 1e6
         print(f"redis used_memory: {used:.1f} MB (input stream included; before: {used_before / 1e6:.1f} MB)")
-        n_cases = r.hlen(c.CASE_INDEX)
+        n_cases = r.hlen(keys.CASE_INDEX)
         per_case = index_bytes / max(1, n_cases)
         print(f"case index: {index_bytes / 1e6:.1f} MB for {n_cases} cases = {per_case:.0f} B/case")
-        stats = r.hgetall(c.PROCESSOR_STATS)
+        stats = r.hgetall(keys.PROCESSOR_STATS)
         print(f"stats: {stats}")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.redis_server import free_port  # noqa: E402
+from dashboard.store.server import free_port  # noqa: E402
 
 
 def health(port: int) -> dict[str, object] | None:

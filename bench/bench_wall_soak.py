@@ -27,8 +27,10 @@ import harness as h
 import psutil
 from selenium.common.exceptions import TimeoutException
 
-from dashboard import contract as c
-from dashboard.processor import CAMERA_STATE
+from dashboard.store import keys
+from dashboard.store.keys import CAMERA_STATE
+from dashboard.store.paths import read_values
+from dashboard.store.records import STREAM_OF
 from layouts.wall import cell_colour
 
 CELL_FILLS_JS = (
@@ -82,17 +84,17 @@ def compare(driver: Any, st: h.Stack) -> dict[str, Any]:
     """The page against Redis, after the generator stopped and the processor drained."""
     assert st.r is not None
     r = st.r
-    cells = {k: int(v) for k, v in r.hgetall(c.CELL_OPEN).items()}
+    cells = {k: int(v) for k, v in r.hgetall(keys.CELL_OPEN).items()}
     fills = ask(driver, CELL_FILLS_JS) or {}
     wrong_cells = sorted(k for k, f in fills.items() if f != cell_colour(cells.get(k, 0)))
-    counters = r.hgetall(c.COUNTERS)
+    counters = r.hgetall(keys.COUNTERS)
     day = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
     kpis = ask(driver, KPIS_JS) or {}
     n_cams, down = int(counters.get("cameras", 0)), int(counters.get("cameras_down", 0))
     share = f"{100 * (n_cams - down) / n_cams:.1f}".rstrip("0").rstrip(".") + "%" if n_cams else "–"
     want = {
         "open": f"{int(counters.get('open', 0)):,}",
-        "readings": f"{int(counters.get(f'readings:{day}', 0)):,}",
+        "readings": f"{read_values(r, [('days', day, 'n', 'readings')])[0]:,}",
         "cameras": share,
     }
     wrong_kpis = {
@@ -101,8 +103,8 @@ def compare(driver: Any, st: h.Stack) -> dict[str, Any]:
     truth = r.hgetall(CAMERA_STATE)
     shown = ask(driver, CAMERAS_JS, sorted(truth))
     wrong_cams = None if shown is None else sum(1 for k, v in truth.items() if shown.get(k) != v)
-    sim = r.hgetall(c.feed_key("simulator"))
-    in_streams = sum(r.xlen(s) for s in c.STREAM_OF.values())
+    sim = r.hgetall(keys.feed_key("simulator"))
+    in_streams = sum(r.xlen(s) for s in STREAM_OF.values())
     return {
         "cells": len(fills), "wrong_cells": wrong_cells, "wrong_kpis": wrong_kpis, "wrong_cams": wrong_cams,
         "sim_records": int(sim.get("records", 0)), "in_streams": in_streams, "drained": h.drained(r),

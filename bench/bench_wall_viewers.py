@@ -21,11 +21,6 @@ from typing import Any
 import harness as h
 import psutil
 
-from dashboard.contract import CELL_OPEN
-from dashboard.push import wire_key
-
-CELLS = wire_key(CELL_OPEN)  # the open cases per cell in a message
-
 
 def cpu_s(proc: psutil.Process) -> float:
     """CPU seconds (user + system) the process has used."""
@@ -55,7 +50,7 @@ def sio_latencies(writes: list[tuple[float, str]], frames: list[tuple[float, int
     for t_w, fill in writes:
         sign = 1 if fill == h.FILL_OPEN else -1
         t = next(
-            (t for t, p in hits if t >= t_w and (p["inc"][CELLS][h.PROBE_CELL] > 0) == (sign > 0)),
+            (t for t, p in hits if t >= t_w and (p["set"]["cells"][h.PROBE_CELL] > 0) == (sign > 0)),
             None,
         )
         if t is not None:

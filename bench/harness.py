@@ -35,12 +35,20 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard import contract as c  # noqa: E402
-from dashboard.geo import load_default_geography  # noqa: E402
-from dashboard.processor import CAMERA_STATE  # noqa: E402
-from dashboard.push import wire_key  # noqa: E402
-from dashboard.redis_server import EmbeddedRedis, free_port, set_pdeathsig  # noqa: E402
-from dashboard.registry import METRIC_BY_NAME, Registry, default_registry  # noqa: E402
+from dashboard.domain.geo import load_default_geography  # noqa: E402
+from dashboard.domain.registry import METRIC_BY_NAME, Registry, default_registry  # noqa: E402
+from dashboard.store import keys  # noqa: E402
+from dashboard.store.keys import CAMERA_STATE  # noqa: E402
+from dashboard.store.records import (  # noqa: E402
+    STREAM_OF,
+    CameraStatus,
+    CaseEvent,
+    Record,
+    SensorReading,
+    encode,
+    kind_of,
+)
+from dashboard.store.server import EmbeddedRedis, free_port, set_pdeathsig  # noqa: E402
 
 RESULT_PREFIX = "BENCH_JSON "
 BASELINE_APP = Path(__file__).resolve().parent / "baseline" / "app.py"
@@ -304,7 +312,7 @@ class Stack:
 
 def drained(r: redis.Redis, group: str = "processor") -> bool:
     """True when the processor's group has read and acknowledged every input stream entry."""
-    for stream in c.STREAM_OF.values():
+    for stream in STREAM_OF.values():
         if not r.exists(stream):
             continue
         last = r.xinfo_stream(stream)["last-generated-id"]
@@ -322,7 +330,7 @@ def wait_caught_up(r: redis.Redis, within_ms: int = 2000, timeout: float = 600.0
 
     def behind() -> int:
         worst = 0
-        for stream in c.STREAM_OF.values():
+        for stream in STREAM_OF.values():
             if not r.exists(stream):
                 continue
             last = int(r.xinfo_stream(stream)["last-generated-id"].split("-")[0])
@@ -382,31 +390,31 @@ class Workload:
 
     # --- records
 
-    def _case(self, case_id: str, cell: str, step: str, ts: int) -> c.CaseEvent:
+    def _case(self, case_id: str, cell: str, step: str, ts: int) -> CaseEvent:
         """A case event of the benchmark's own cases."""
-        return c.CaseEvent(
+        return CaseEvent(
             event_id=f"{case_id}-{step}", case_id=case_id, ts=ts, step=step,  # type: ignore[arg-type,unused-ignore]
             event_type="CM-0101", category="city_management", cell_id=cell, source="bench",
         )  # fmt: skip
 
-    def sensor(self, ts: int) -> c.SensorReading:
+    def sensor(self, ts: int) -> SensorReading:
         """A plausible, unremarkable reading of a random sensor (below its warning level)."""
         s = self.rnd.choice(self.sensors)
         spec = METRIC_BY_NAME[s.metric]
         top = min(s.thresholds.warn, spec.hi)
         v = spec.lo + (top - spec.lo) * self.rnd.uniform(0.1, 0.6)
-        return c.SensorReading(
+        return SensorReading(
             sensor_id=s.id, metric=s.metric, value=round(v, 2), unit=spec.unit, ts=ts, cell_id=s.cell_id
         )
 
-    def camera(self, ts: int) -> c.CameraStatus:
+    def camera(self, ts: int) -> CameraStatus:
         """A random camera changes state (online <-> offline)."""
         cam = self.rnd.choice(self.cameras)
         st = "offline" if self.status[cam.id] == "online" else "online"
         self.status[cam.id] = st
-        return c.CameraStatus(camera_id=cam.id, status=st, ts=ts, cell_id=cam.cell_id)
+        return CameraStatus(camera_id=cam.id, status=st, ts=ts, cell_id=cam.cell_id)
 
-    def case(self, ts: int) -> c.CaseEvent:
+    def case(self, ts: int) -> CaseEvent:
         """A new case reported in a random cell, or (when enough are open) one cancelled."""
         if len(self.open) >= self.open_cases and self.rnd.random() < 0.5:
             case_id, cell = self.open.pop(self.rnd.randrange(len(self.open)))
@@ -416,12 +424,12 @@ class Workload:
         self.open.append((case_id, cell))
         return self._case(case_id, cell, "reported", ts)
 
-    def mixed(self, n: int, ts: int) -> list[tuple[str, c.Record]]:
+    def mixed(self, n: int, ts: int) -> list[tuple[str, Record]]:
         """``n`` records of the steady mix."""
-        out: list[tuple[str, c.Record]] = []
+        out: list[tuple[str, Record]] = []
         kinds, weights = list(self.MIX), list(self.MIX.values())
         for kind in self.rnd.choices(kinds, weights, k=n):
-            rec: c.Record = (
+            rec: Record = (
                 self.sensor(ts)
                 if kind == "sensor"
                 else self.camera(ts)
@@ -433,16 +441,16 @@ class Workload:
 
     # --- writing
 
-    def write(self, records: Sequence[tuple[str, c.Record]]) -> None:
+    def write(self, records: Sequence[tuple[str, Record]]) -> None:
         """Append records to their streams in one pipeline (as feeds.base.Sink does)."""
         if not records:
             return
         with self.r.pipeline(transaction=False) as pipe:
             for _kind, rec in records:
                 pipe.xadd(
-                    c.STREAM_OF[c.kind_of(rec)],
-                    c.encode(rec),  # type: ignore[arg-type]
-                    maxlen=c.INPUT_STREAMS_MAXLEN,
+                    STREAM_OF[kind_of(rec)],
+                    encode(rec),  # type: ignore[arg-type]
+                    maxlen=keys.INPUT_STREAMS_MAXLEN,
                     approximate=True,
                 )
             pipe.execute()
@@ -453,8 +461,8 @@ class Workload:
     def seed(self) -> None:
         """The starting state: every camera online, every sensor read once, ``open_cases`` open cases."""
         ts = now_ms()
-        recs: list[tuple[str, c.Record]] = [
-            ("camera", c.CameraStatus(camera_id=cam.id, status="online", ts=ts, cell_id=cam.cell_id))
+        recs: list[tuple[str, Record]] = [
+            ("camera", CameraStatus(camera_id=cam.id, status="online", ts=ts, cell_id=cam.cell_id))
             for cam in self.cameras
         ]
         recs += [("sensor", self.sensor(ts)) for _ in self.sensors]
@@ -476,11 +484,9 @@ class Workload:
     def storm(self, status: str) -> tuple[float, float]:
         """Every camera to ``status`` at once (a power cut, or power back); return (first, last) write."""
         ts = now_ms()
-        recs: list[tuple[str, c.Record]] = []
+        recs: list[tuple[str, Record]] = []
         for cam in self.cameras:
-            recs.append(
-                ("camera", c.CameraStatus(camera_id=cam.id, status=status, ts=ts, cell_id=cam.cell_id))
-            )
+            recs.append(("camera", CameraStatus(camera_id=cam.id, status=status, ts=ts, cell_id=cam.cell_id)))
         with self.lock:
             self.status.update(dict.fromkeys(self.status, status))
         t0 = time.time()
@@ -661,7 +667,7 @@ def devices_on(driver: Any) -> bool:
     """Turn the page's camera layer on if it has one (``window.citybrain.devices``); True if it has."""
     has = driver.execute_script(
         "var d = window.citybrain && window.citybrain.devices; if (!d || !d.counts) { return false; }"
-        "var c = d.counts().cameras; if (c && !c.on) { var b = document.getElementById('layer-cameras');"
+        "var c = d.counts().cameras; if (c && !on) { var b = document.getElementById('layer-cameras');"
         " if (b) { b.click(); } } return true;"
     )
     return bool(has)
@@ -920,8 +926,7 @@ def probe_in(payload: Any) -> bool:
     """Whether a pushed delta changes the probe cell's open count."""
     if not isinstance(payload, dict):
         return False
-    inc = payload.get("inc") or {}
-    return bool((inc.get(wire_key(c.CELL_OPEN)) or {}).get(PROBE_CELL))
+    return PROBE_CELL in ((payload.get("set") or {}).get("cells") or {})
 
 
 def median(xs: list[float]) -> float | None:

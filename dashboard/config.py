@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+import feeds.plugins  # noqa: F401  # registers every feed type's config model
+from dashboard.alerts.config import AlertsConfig
+from dashboard.domain.geo import GeographyConfig
+from dashboard.domain.sla import SlaConfig
+from dashboard.domain.types import ConfigModel
+from feeds.base import FEED_TYPES, FeedConfig
+from feeds.simulator import SimulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
-DATA_DIR = ROOT / "data"
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -22,13 +28,7 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message is one line naming the key."""
 
 
-class Base(BaseModel):
-    """Base of every config model: unknown keys are errors, values are checked on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class RedisConfig(Base):
+class RedisConfig(ConfigModel):
     """Where the live state lives."""
 
     url: str | None = Field(
@@ -45,7 +45,7 @@ class RedisConfig(Base):
     )
 
 
-class WebConfig(Base):
+class WebConfig(ConfigModel):
     """The web process: Dash app, Socket.IO push, HTTP APIs."""
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
@@ -73,16 +73,7 @@ class WebConfig(Base):
     )
 
 
-class SimulatorConfig(Base):
-    """The built-in city simulator, the default feed."""
-
-    enabled: bool = Field(True, description="Run the simulator in the feeds role.")
-    speed: float = Field(1.0, gt=0, le=10000, description="Time compression: N times as much per second.")
-    seed: int | None = Field(None, ge=0, description="Random seed; the same seed repeats a run exactly.")
-    scenario: str | None = Field(None, description="Named scenario to start with.")
-
-
-class ProcessorConfig(Base):
+class ProcessorConfig(ConfigModel):
     """The processor: consumer group reader and read-model writer."""
 
     group: str = Field("processor", min_length=1, description="Consumer group name.")
@@ -99,56 +90,14 @@ class ProcessorConfig(Base):
     )
 
 
-class HealthConfig(Base):
+class HealthConfig(ConfigModel):
     """When /healthz says unhealthy."""
 
     max_lag: int = Field(10000, ge=0, description="Most entries waiting for the processor while healthy.")
     feed_stale_s: float = Field(60.0, gt=0, description="A feed silent longer than this (seconds) is stale.")
 
 
-class GeographyConfig(Base):
-    """The district's GeoJSON files; a deployment points these at its official ones."""
-
-    district: Path = Field(DATA_DIR / "district.geojson", description="District outline.")
-    subdistricts: Path = Field(DATA_DIR / "subdistricts.geojson", description="Subdistricts (镇街).")
-    communities: Path = Field(DATA_DIR / "communities.geojson", description="Communities (村居).")
-    cells: Path = Field(DATA_DIR / "cells.geojson", description="Grid cells (网格).")
-
-
-class StageLimit(Base):
-    """Time allowed for one stage, by priority (minutes)."""
-
-    normal: float = Field(gt=0, description="Minutes allowed for an ordinary case.")
-    urgent: float = Field(gt=0, description="Minutes allowed for an urgent case.")
-
-
-class WorkCalendar(Base):
-    """Working time for SLA clocks that run in working hours."""
-
-    start: dt.time = Field(dt.time(8, 30), description="Start of the working day (local time).")
-    end: dt.time = Field(dt.time(17, 30), description="End of the working day (local time).")
-    weekdays: list[int] = Field([1, 2, 3, 4, 5], description="ISO weekdays that are workdays (1 = Monday).")
-    holidays: list[dt.date] = Field(default_factory=list, description="Public holidays (days off).")
-    workdays_extra: list[dt.date] = Field(
-        default_factory=list, description="Make-up workdays on weekends (调休)."
-    )
-
-
-class SlaConfig(Base):
-    """SLA per stage and priority; the clock of a stage starts when the case enters it."""
-
-    registration: StageLimit = Field(StageLimit(normal=60, urgent=15), description="Report → registered.")
-    dispatch: StageLimit = Field(StageLimit(normal=30, urgent=10), description="Registered → dispatched.")
-    handle: StageLimit = Field(StageLimit(normal=24 * 60, urgent=120), description="Dispatched → handled.")
-    feedback: StageLimit = Field(StageLimit(normal=120, urgent=30), description="Handled → feedback.")
-    verify: StageLimit = Field(StageLimit(normal=24 * 60, urgent=240), description="Feedback → verified.")
-    working_hours: bool = Field(
-        False, description="Ordinary cases' clocks run only in working hours (urgent ones always run)."
-    )
-    calendar: WorkCalendar = Field(default_factory=WorkCalendar)
-
-
-class IngestConfig(Base):
+class IngestConfig(ConfigModel):
     """The HTTP ingest endpoints (/api/v1/...) of the web process."""
 
     tokens: dict[str, str] = Field(
@@ -162,7 +111,7 @@ class IngestConfig(Base):
     )
 
 
-class Open311Config(Base):
+class Open311Config(ConfigModel):
     """The Open311 GeoReport v2 endpoint for citizens' reports."""
 
     api_keys: dict[str, str] = Field(
@@ -172,35 +121,8 @@ class Open311Config(Base):
     jurisdiction_id: str = Field("440604", description="The jurisdiction this endpoint serves.")
 
 
-class FeedConfig(Base):
-    """Base of a pluggable feed's config: ``type`` picks the module (feeds/<module>.py) that serves it."""
-
-    type: str = Field(description="The feed type (registered by its module).")
-    name: str | None = Field(None, description="Name in health reports; default: the type.")
-    enabled: bool = Field(True, description="Run this feed in the feeds role.")
-
-    @property
-    def feed_name(self) -> str:
-        """The name used in health reports and logs."""
-        return self.name or self.type
-
-
-FEED_TYPES: dict[str, type[FeedConfig]] = {}
-
-
-def register_feed_config(cls: type[FeedConfig]) -> type[FeedConfig]:
-    """Class decorator: make a feed config known by its ``type`` literal."""
-    default = cls.model_fields["type"].default
-    if not isinstance(default, str):
-        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['mqtt'] = 'mqtt'")
-    FEED_TYPES[default] = cls
-    return cls
-
-
 def _feed_config(item: Any) -> FeedConfig:
     """Validate one entry of ``feeds:`` with the model its ``type`` names."""
-    import feeds.plugins  # noqa: F401  # registers every feed module's config
-
     if not isinstance(item, dict) or "type" not in item:
         raise ValueError(f"needs a 'type' (one of: {', '.join(sorted(FEED_TYPES))})")
     if isinstance(item, FeedConfig):
@@ -211,69 +133,7 @@ def _feed_config(item: Any) -> FeedConfig:
     return model.model_validate(item)
 
 
-class RuleConfig(Base):
-    """Base of an alert rule's config: ``type`` picks the module (dashboard/alerts/rules/<type>.py)."""
-
-    type: str = Field(description="The rule type (registered by its module).")
-    name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$",
-        description="Unique rule name (lower-case letters, digits, - and _); alert ids start with it.",
-    )
-    enabled: bool = Field(True, description="Evaluate this rule.")
-
-
-RULE_TYPES: dict[str, type[RuleConfig]] = {}
-
-
-def register_rule_config(cls: type[RuleConfig]) -> type[RuleConfig]:
-    """Class decorator: make an alert rule type known by its ``type`` literal."""
-    default = cls.model_fields["type"].default
-    if not isinstance(default, str):
-        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['rate'] = 'rate'")
-    RULE_TYPES[default] = cls
-    return cls
-
-
-class AlertsConfig(Base):
-    """The alert rule engine (docs/ALERTS.md): its consumer group, timing, and the rules."""
-
-    enabled: bool = Field(True, description="Run the alert engine (beside the processor).")
-    group: str = Field("alerts", min_length=1, description="Consumer group name on the input streams.")
-    consumer: str | None = Field(None, description="This engine's consumer name; default: host name.")
-    rules: list[RuleConfig] | None = Field(
-        None, description="The rule set, each with its type; unset: dashboard/alerts/defaults.yaml."
-    )
-    eval_interval_ms: int = Field(1000, ge=100, le=60000, description="Rules are evaluated this often.")
-    batch_size: int = Field(1000, ge=1, le=10000, description="Input entries read per batch.")
-    reopen_window_s: float = Field(
-        600, ge=0, description="A resolved alert firing again within this long re-opens the same alert."
-    )
-    lookback_h: float = Field(
-        24, gt=0, le=168, description="The longest rate window allowed (case events are kept that long)."
-    )
-    time_scale: float = Field(
-        1.0,
-        gt=0,
-        le=10000,
-        description="Divide every rule duration by this (set it to simulator.speed for a compressed demo).",
-    )
-    history_maxlen: int = Field(100_000, ge=1000, description="Transitions kept in the history stream.")
-    lease_s: float = Field(
-        10, ge=1, le=300, description="One engine runs at a time, holding a lease this long."
-    )
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _rules_by_type(cls, v: Any) -> list[RuleConfig] | None:
-        """Validate each rule with its own type's model (an error names the rule and the field)."""
-        if v is None:
-            return None
-        from dashboard.alerts.rules import load_rules  # registers every rule type
-
-        return list(load_rules(v, source=""))
-
-
-class AppConfig(Base):
+class AppConfig(ConfigModel):
     """The whole configuration (config.yaml)."""
 
     locale: Literal["zh-CN", "en"] = Field("zh-CN", description="Default language of the screens.")

@@ -37,10 +37,10 @@ from shapely.ops import polylabel
 
 ROOT = Path(__file__).resolve().parent.parent
 try:
-    from dashboard.coords import gcj02_to_wgs84
+    from dashboard.domain.coords import gcj02_to_wgs84
 except ModuleNotFoundError:  # run from a checkout that was not pip-installed
     sys.path.insert(0, str(ROOT))
-    from dashboard.coords import gcj02_to_wgs84
+    from dashboard.domain.coords import gcj02_to_wgs84
 
 SEED = 440604
 CELL_COUNT = 478

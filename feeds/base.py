@@ -1,177 +1,52 @@
-"""What every feed shares: a bounded, ordered, retrying writer into the input streams, and health.
+"""Feeds: the collectors of the feeds process. A feed only collects: it validates, normalises to a
+record and hands it to its ``Sink`` (``dashboard.store.sink``).
 
-A feed only collects: it validates, normalises to a contract record and hands it to its ``Sink``.
-The sink appends records to their streams in batches (pipelined XADD), in the order accepted. When
-Redis is unreachable, records wait in a bounded buffer and are written when it returns; when the
-buffer is full, ``offer`` says no, so that an HTTP endpoint can answer 503 instead of dropping.
+A pluggable feed type is one module (feeds/<module>.py, listed in feeds/plugins.py): a config model
+subclassing ``FeedConfig`` with ``type: Literal["<type_key>"]``, decorated with ``register_feed_config``,
+and a ``Feed`` subclass with the same ``type_key`` implementing ``from_config`` and ``run``.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from abc import ABC, abstractmethod
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import redis
+from pydantic import Field
 
-from dashboard import contract as c
-from dashboard.catalogue import Catalogue
-from dashboard.config import FeedConfig
-from dashboard.geo import Geography
-
-log = logging.getLogger(__name__)
+from dashboard.domain.types import ConfigModel
+from dashboard.store.sink import IngestEnv, Sink
 
 
-class Sink:
-    """A bounded FIFO of accepted records and the thread that writes them to Redis."""
+class FeedConfig(ConfigModel):
+    """Base of a pluggable feed's config: ``type`` picks the module (feeds/<module>.py) that serves it."""
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        feed: str,
-        capacity: int = 100_000,
-        batch: int = 500,
-        flush_interval: float = 0.05,
-    ) -> None:
-        """Write for feed ``feed``; hold at most ``capacity`` records while Redis is away."""
-        self.r = client
-        self.feed = feed
-        self.capacity = capacity
-        self.batch = batch
-        self.flush_interval = flush_interval
-        self._buf: deque[c.Record] = deque()
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.written = 0
-        self.errors = 0
-        self.healthy = True
-        self.last_error = ""
-        self._last_heartbeat = 0.0
-        self.rate = 0.0
-        self._window = 0
-        self._window_start = time.monotonic()
+    type: str = Field(description="The feed type (registered by its module).")
+    name: str | None = Field(None, description="Name in health reports; default: the type.")
+    enabled: bool = Field(True, description="Run this feed in the feeds role.")
 
-    def offer(self, records: Sequence[c.Record]) -> bool:
-        """Accept all of ``records`` (True) or none of them when the buffer lacks room (False)."""
-        with self._cond:
-            if len(self._buf) + len(records) > self.capacity:
-                return False
-            self._buf.extend(records)
-            self._cond.notify()
-            return True
-
-    def pending(self) -> int:
-        """Records accepted and not yet written."""
-        with self._cond:
-            return len(self._buf)
-
-    def start(self) -> Sink:
-        """Start the writer thread."""
-        self._thread = threading.Thread(target=self._loop, name=f"sink-{self.feed}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Write what is buffered (for at most ``timeout`` s) and stop."""
-        self._stop.set()
-        with self._cond:
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        """Write batches until stopped and drained; back off while Redis is unreachable."""
-        backoff = 0.1
-        while True:
-            with self._cond:
-                if not self._buf:
-                    if self._stop.is_set():
-                        return
-                    self._cond.wait(self.flush_interval)
-                chunk = [self._buf[i] for i in range(min(self.batch, len(self._buf)))]
-            try:
-                self._write(chunk)
-                backoff = 0.1
-            except redis.RedisError as err:
-                self.errors += 1
-                self.healthy = False
-                self.last_error = str(err)
-                log.warning("feed %s: redis write failed (%s); %d buffered", self.feed, err, self.pending())
-                if self._stop.wait(backoff) and self._stop.is_set() and backoff >= 2:
-                    return  # stopping while Redis is away: give up after a few tries
-                backoff = min(backoff * 2, 5.0)
-                continue
-            with self._cond:
-                for _ in chunk:
-                    self._buf.popleft()
-            self.healthy = True
-
-    def _write(self, chunk: list[c.Record]) -> None:
-        """Append ``chunk`` to its streams and refresh this feed's health, in one round trip."""
-        if not chunk and time.monotonic() - self._last_heartbeat < 1.0:
-            return
-        now = int(time.time() * 1000)
-        # MULTI/EXEC: a connection lost mid-batch leaves none of it written, so the retry cannot append
-        # a record twice (a plain pipeline may have applied a prefix before the error).
-        pipe = self.r.pipeline(transaction=True)
-        for rec in chunk:
-            pipe.xadd(
-                c.STREAM_OF[c.kind_of(rec)],
-                c.encode(rec),  # type: ignore[arg-type]
-                maxlen=c.INPUT_STREAMS_MAXLEN,
-                approximate=True,
-            )
-        health: dict[str, float] = {
-            "heartbeat_ms": now,
-            "write_errors": self.errors,
-            "buffered": len(self._buf),
-        }
-        if chunk:
-            health["last_record_ms"] = now
-            pipe.hincrby(c.feed_key(self.feed), "records", len(chunk))
-        mono = time.monotonic()
-        self._window += len(chunk)
-        if mono - self._window_start >= 5.0:  # records/s over the last ~5 s
-            self.rate = self._window / (mono - self._window_start)
-            self._window, self._window_start = 0, mono
-        health["rate"] = round(self.rate, 2)
-        pipe.hset(c.feed_key(self.feed), mapping=health)  # type: ignore[arg-type]
-        pipe.sadd(c.FEEDS, self.feed)
-        pipe.execute()
-        self._last_heartbeat = mono
-        self.written += len(chunk)
+    @property
+    def feed_name(self) -> str:
+        """The name used in health reports and logs."""
+        return self.name or self.type
 
 
-@dataclass
-class FeedEnv:
-    """What a feed may use: Redis, the district's geography and catalogue, and a sink per feed."""
+FEED_TYPES: dict[str, type[FeedConfig]] = {}
 
-    client: redis.Redis
-    geo: Geography
-    catalogue: Catalogue
-    sinks: dict[str, Sink] = field(default_factory=dict)
-    buffer_size: int = 100_000
 
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def sink(self, feed: str) -> Sink:
-        """The (started) sink of feed ``feed``, made on first use (thread-safe)."""
-        with self._lock:
-            if feed not in self.sinks:
-                self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size).start()
-            return self.sinks[feed]
+def register_feed_config(cls: type[FeedConfig]) -> type[FeedConfig]:
+    """Class decorator: make a feed config known by its ``type`` literal."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['mqtt'] = 'mqtt'")
+    FEED_TYPES[default] = cls
+    return cls
 
 
 class Feed(ABC):
     """A source of records. Subclasses set ``type_key`` and implement ``run``; they register by type.
 
-    A pluggable feed also declares its config model (a ``dashboard.config.FeedConfig`` subclass with
+    A pluggable feed also declares its config model (a ``FeedConfig`` subclass with
     ``type: Literal["<type_key>"]``, decorated with ``register_feed_config``) and implements
     ``from_config``; feeds/plugins.py imports its module.
     """
@@ -192,7 +67,7 @@ class Feed(ABC):
         self.sink = sink
 
     @classmethod
-    def from_config(cls, cfg: FeedConfig, env: FeedEnv) -> Feed:
+    def from_config(cls, cfg: FeedConfig, env: IngestEnv) -> Feed:
         """Build the feed its config describes (pluggable feeds override this)."""
         raise NotImplementedError(f"{cls.__name__} is not configured through feeds:")
 

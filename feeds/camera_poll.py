@@ -3,7 +3,7 @@
 Every ``interval_s`` it reads all pages (``?page=1&size=1000``, ...) of the platform's camera list,
 maps each item's status through ``status_map`` to online / offline / fault, compares it with the last
 known state and appends a ``CameraStatus`` for each camera whose state changed. The last known states
-live in memory and in the Redis hash ``{cb}:feed:<name>:state``, written in the same MULTI/EXEC as the
+live in memory and in the Redis hash ``keys.feed_state_key(<name>)``, written in the same MULTI/EXEC as the
 records, so a restart resumes without re-announcing 16,000 cameras and a crash can never separate a
 record from the state it set. The platform is the buffer: when Redis or the platform is away the sweep
 fails, nothing changes, and the next sweep catches up. The first sweep ever announces every camera.
@@ -26,17 +26,13 @@ from typing import Any, ClassVar, Literal
 import redis
 from pydantic import Field, field_validator
 
-from dashboard import contract as c
-from dashboard.config import FeedConfig, register_feed_config
-from dashboard.registry import (
-    DEFAULT_DIR,
-    ReadingError,
-    Registry,
-    load_registry,
-    parse_ts,
-    validate_camera_status,
-)
-from feeds.base import Feed, FeedEnv, Sink
+from dashboard.domain.registry import DEFAULT_DIR, Registry, load_registry
+from dashboard.domain.types import epoch_ms
+from dashboard.store import keys
+from dashboard.store.records import CameraStatus, encode
+from dashboard.store.sink import IngestEnv, Sink
+from dashboard.store.validate import ReadingError, parse_ts, validate_camera_status
+from feeds.base import Feed, FeedConfig, register_feed_config
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +40,6 @@ CameraState = Literal["online", "offline", "fault"]
 
 
 _IDENTITY_MAP: dict[str, CameraState] = {"online": "online", "offline": "offline", "fault": "fault"}
-
-
-def state_key(name: str) -> str:
-    """Hash camera_id -> last emitted status, of camera feed ``name``."""
-    return f"{c.feed_key(name)}:state"
 
 
 @register_feed_config
@@ -100,7 +91,7 @@ class Sweep:
 
     seen: int = 0
     changes: dict[str, CameraState] = field(default_factory=dict)
-    records: list[c.CameraStatus] = field(default_factory=list)
+    records: list[CameraStatus] = field(default_factory=list)
     unknown_ids: int = 0
     unknown_status: int = 0
     bad_ts: int = 0
@@ -152,8 +143,8 @@ class CameraPollFeed(Feed):
         self.r = client
         self.cfg = cfg
         self.reg = registry
-        self.key = c.feed_key(name)
-        self.state_key = state_key(name)
+        self.key = keys.feed_key(name)
+        self.state_key = keys.feed_state_key(name)
         self.state: dict[str, str] = {}
         self.state_loaded = False
         self._items = _path(cfg.items_field)
@@ -167,7 +158,7 @@ class CameraPollFeed(Feed):
         self._opener = urllib.request.build_opener(*handlers)
 
     @classmethod
-    def from_config(cls, cfg: FeedConfig, env: FeedEnv) -> CameraPollFeed:
+    def from_config(cls, cfg: FeedConfig, env: IngestEnv) -> CameraPollFeed:
         """Build the collector its config describes (the registry is checked against the cells)."""
         assert isinstance(cfg, CameraPollConfig)
         reg = load_registry(cfg.registry_dir or DEFAULT_DIR, env.geo)
@@ -266,11 +257,20 @@ class CameraPollFeed(Feed):
     def commit(self, sweep: Sweep, now_ms: int) -> None:
         """Append the records, set the states and the health, in one MULTI/EXEC; then adopt the states."""
         pipe = self.r.pipeline(transaction=True)
-        maxlen = str(c.INPUT_STREAMS_MAXLEN)
+        maxlen = str(keys.INPUT_STREAMS_MAXLEN)
         for rec in sweep.records:  # XADD stream MAXLEN ~ n * v 1 d <json>, without xadd()'s overhead
-            fields = c.encode(rec)
+            fields = encode(rec)
             pipe.execute_command(
-                "XADD", c.STREAM_CAMERA_STATUS, "MAXLEN", "~", maxlen, "*", "v", fields["v"], "d", fields["d"]
+                "XADD",
+                keys.STREAM_CAMERA_STATUS,
+                "MAXLEN",
+                "~",
+                maxlen,
+                "*",
+                "v",
+                fields["v"],
+                "d",
+                fields["d"],
             )
         if sweep.changes:
             pipe.hset(self.state_key, mapping=sweep.changes)  # type: ignore[arg-type]
@@ -292,7 +292,7 @@ class CameraPollFeed(Feed):
                     pipe.hincrby(self.key, name, getattr(sweep, name))
             health["last_rejection"] = sweep.last_rejection
         pipe.hset(self.key, mapping=health)  # type: ignore[arg-type]
-        pipe.sadd(c.FEEDS, self.name)
+        pipe.sadd(keys.FEEDS, self.name)
         pipe.execute()
         self.state.update(sweep.changes)
 
@@ -301,9 +301,9 @@ class CameraPollFeed(Feed):
         log.warning("feed %s: sweep failed: %s", self.name, message)
         try:
             pipe = self.r.pipeline(transaction=False)
-            pipe.hset(self.key, mapping={"healthy": 0, "last_error": message, "last_error_ms": _now_ms()})
+            pipe.hset(self.key, mapping={"healthy": 0, "last_error": message, "last_error_ms": epoch_ms()})
             pipe.hincrby(self.key, "errors", 1)
-            pipe.sadd(c.FEEDS, self.name)
+            pipe.sadd(keys.FEEDS, self.name)
             pipe.execute()
         except redis.RedisError as err:
             log.warning("feed %s: cannot write health (%s)", self.name, err)
@@ -316,7 +316,7 @@ class CameraPollFeed(Feed):
             t0 = time.perf_counter()
             items, pages = self.fetch()
             t1 = time.perf_counter()
-            now = _now_ms()
+            now = epoch_ms()
             sweep = self.apply(items, now)
             t2 = time.perf_counter()
             sweep.pages, sweep.fetch_s, sweep.apply_s = pages, t1 - t0, t2 - t1
@@ -354,8 +354,3 @@ class CameraPollFeed(Feed):
 def _text(value: Any) -> str:
     """A Redis reply (bytes or str) as text."""
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _now_ms() -> int:
-    """Wall-clock time in epoch milliseconds."""
-    return int(time.time() * 1000)

@@ -3,7 +3,7 @@
 Topic ``citybrain/sensors/<sensor_id>/<metric>`` (the last two levels of whatever the subscription
 matches), payload ``{"value": 0.12, "unit": "m", "ts": 1790000000000}`` (``ts`` optional: epoch ms or
 ISO-8601 with an offset; default: when it arrived). Each message is checked by
-``dashboard.registry.validate_reading``; a rejected one is counted in the feed's health hash and put,
+``dashboard.domain.registry.validate_reading``; a rejected one is counted in the feed's health hash and put,
 raw, on the dead-letter stream with its reason. QoS 1 messages are acknowledged only once the sink has
 taken the reading (or the rejection is on the dead-letter stream): while the sink's buffer is full the
 message stays unacknowledged and the broker holds back the rest, so nothing is dropped. paho's network
@@ -29,10 +29,13 @@ import redis
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import Field, SecretStr, model_validator
 
-from dashboard import contract as c
-from dashboard.config import FeedConfig, register_feed_config
-from dashboard.registry import DEFAULT_DIR, ReadingError, Registry, load_registry, parse_ts, validate_reading
-from feeds.base import Feed, FeedEnv, Sink
+from dashboard.domain.registry import DEFAULT_DIR, Registry, load_registry
+from dashboard.domain.types import epoch_ms
+from dashboard.store import keys
+from dashboard.store.records import SensorReading
+from dashboard.store.sink import IngestEnv, Sink
+from dashboard.store.validate import ReadingError, parse_ts, validate_reading
+from feeds.base import Feed, FeedConfig, register_feed_config
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ class MqttFeedConfig(FeedConfig):
 
 def parse_message(
     reg: Registry, topic: str, payload: bytes, now_ms: int, max_bytes: int = 65_536
-) -> c.SensorReading:
+) -> SensorReading:
     """The reading a message carries, or ReadingError naming what is wrong (topic, payload, a field)."""
     levels = topic.split("/")
     if len(levels) < 2 or not levels[-1] or not levels[-2]:
@@ -122,13 +125,8 @@ class _Item:
     gen: int  # the connection it arrived on; an ack on a later connection would name another message
     mid: int
     qos: int
-    record: c.SensorReading | None
+    record: SensorReading | None
     rejection: _Rejection | None
-
-
-def _now_ms() -> int:
-    """Wall-clock time in epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 class MqttFeed(Feed):
@@ -144,7 +142,7 @@ class MqttFeed(Feed):
         self.r = client
         self.cfg = cfg
         self.reg = registry
-        self.key = c.feed_key(name)
+        self.key = keys.feed_key(name)
         self.connected = False
         self.accepted = 0
         self.rejected = 0
@@ -157,7 +155,7 @@ class MqttFeed(Feed):
         self._mqtt = self._make_client()
 
     @classmethod
-    def from_config(cls, cfg: FeedConfig, env: FeedEnv) -> MqttFeed:
+    def from_config(cls, cfg: FeedConfig, env: IngestEnv) -> MqttFeed:
         """Build the collector its config describes (the registry is checked against the cells)."""
         assert isinstance(cfg, MqttFeedConfig)
         reg = load_registry(cfg.registry_dir or DEFAULT_DIR, env.geo)
@@ -212,11 +210,11 @@ class MqttFeed(Feed):
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         """Validate; hand a reading to the sink at once when nothing waits before it, else queue."""
-        now = _now_ms()
+        now = epoch_ms()
         topic = "?"
         try:
             topic = msg.topic  # brokers enforce UTF-8 topics; a broken one is rejected below
-            record: c.SensorReading | None = parse_message(
+            record: SensorReading | None = parse_message(
                 self.reg, topic, bytes(msg.payload), now, self.cfg.max_payload_bytes
             )
             rejection = None
@@ -299,7 +297,7 @@ class MqttFeed(Feed):
         pipe = self.r.pipeline(transaction=False)
         for rj in rejections:
             fields = {"stream": f"mqtt:{rj.topic}", "reason": rj.reason, "raw": rj.raw, "ts": str(rj.ts)}
-            pipe.xadd(c.STREAM_DEAD_LETTER, fields, maxlen=c.DEAD_LETTER_MAXLEN, approximate=True)  # type: ignore[arg-type]
+            pipe.xadd(keys.STREAM_DEAD_LETTER, fields, maxlen=keys.DEAD_LETTER_MAXLEN, approximate=True)  # type: ignore[arg-type]
         pipe.hincrby(self.key, "rejected", len(rejections))
         pipe.hset(self.key, "last_error", rejections[-1].reason)
         pipe.execute()
@@ -322,7 +320,7 @@ class MqttFeed(Feed):
         }
         pipe = self.r.pipeline(transaction=False)
         pipe.hset(self.key, mapping=fields)  # type: ignore[arg-type]
-        pipe.sadd(c.FEEDS, self.name)
+        pipe.sadd(keys.FEEDS, self.name)
         pipe.execute()
         self._health_dirty = False
 

@@ -4,53 +4,56 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 import redis
 
 import feeds.plugins  # noqa: F401  # registers every pluggable feed
-from dashboard.catalogue import load_catalogue
-from dashboard.config import AppConfig
-from dashboard.geo import load_geography
-from feeds.base import Feed, FeedEnv
-from feeds.simulator import Simulator
+from dashboard.domain.catalogue import load_catalogue
+from dashboard.domain.geo import GeographyConfig
+from dashboard.store.sink import IngestEnv
+from feeds.base import Feed, FeedConfig
+from feeds.simulator import Simulator, SimulatorConfig
 
 log = logging.getLogger(__name__)
 
 
-def build(cfg: AppConfig, client: redis.Redis) -> tuple[list[Feed], FeedEnv]:
+def build(
+    client: redis.Redis,
+    feeds: Sequence[FeedConfig],
+    simulator: SimulatorConfig,
+    geography: GeographyConfig,
+    buffer_size: int = 100_000,
+) -> tuple[list[Feed], IngestEnv]:
     """Every enabled feed: the simulator (its own config section) and the pluggable ``feeds:``."""
-    g = cfg.geography
-    env = FeedEnv(
-        client=client,
-        geo=load_geography(g.district, g.subdistricts, g.communities, g.cells),
-        catalogue=load_catalogue(),
-        buffer_size=cfg.ingest.buffer_size,
-    )
+    env = IngestEnv(client=client, geo=geography.load(), catalogue=load_catalogue(), buffer_size=buffer_size)
     out: list[Feed] = []
-    if cfg.simulator.enabled:
+    if simulator.enabled:
         sim = Simulator(
-            "simulator",
-            env.sink("simulator"),
-            client,
-            env.geo,
-            env.catalogue,
-            speed=cfg.simulator.speed,
-            seed=cfg.simulator.seed,
-        )
-        log.info("simulator: speed %gx, seed %d", cfg.simulator.speed, sim.seed)
+            "simulator", env.sink("simulator"), client, env.geo, env.catalogue, speed=simulator.speed,
+            seed=simulator.seed,
+        )  # fmt: skip
+        log.info("simulator: speed %gx, seed %d", simulator.speed, sim.seed)
         out.append(sim)
-    for fc in cfg.feeds:
+    for fc in feeds:
         if fc.enabled:
             out.append(Feed.by_type[fc.type].from_config(fc, env))
             log.info("feed %s (%s) configured", fc.feed_name, fc.type)
     return out, env
 
 
-def run(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
+def run(
+    redis_url: str,
+    stop: threading.Event,
+    feeds: Sequence[FeedConfig],
+    simulator: SimulatorConfig,
+    geography: GeographyConfig,
+    buffer_size: int = 100_000,
+) -> None:
     """Run every enabled feed until ``stop`` is set, then flush what they accepted."""
     client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
-    feeds, env = build(cfg, client)
-    threads = [threading.Thread(target=f.run, args=(stop,), name=f.name, daemon=True) for f in feeds]
+    found, env = build(client, feeds, simulator, geography, buffer_size)
+    threads = [threading.Thread(target=f.run, args=(stop,), name=f.name, daemon=True) for f in found]
     for th in threads:
         th.start()
     stop.wait()

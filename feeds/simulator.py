@@ -1,9 +1,10 @@
 """The built-in city simulator, the default feed: a believable Chancheng at the district's real rate.
 
 It writes through the same public path as real sources (contract records handed to the feed's ``Sink``,
-readings and camera states checked by ``dashboard.registry``) about 1.15 million records a simulated day
-(~13/s): the registry's 1,100 sensors at their own intervals (weather, ponding, gas, smoke, tilt, noise,
-air), changes of state of its 16,000 cameras, and ~3,000 cases a weekday walking the closed loop. The
+readings and camera states checked by ``dashboard.store.validate``) about 1.15 million records a
+simulated day (~13/s): the registry's 1,100 sensors at their own intervals (weather, ponding, gas, smoke,
+tilt, noise, air), changes of state of its 16,000 cameras, and ~3,000 cases a weekday walking the closed
+loop. The
 parts live in ``feeds/sim/``; docs/SIMULATOR.md describes what they do and the scenarios.
 
 Time. The simulator advances in ticks of ``TICK_S`` real seconds; each tick is ``TICK_S * speed``
@@ -18,7 +19,7 @@ simulated length, so the same seed and the same start time give the same records
 timing; ``Simulator(..., start_s=...)`` fixes the start for tests.
 
 State. The schedule lives in memory; about once a second the changes (cases in flight, camera states,
-weather, scenario, the generator's state) are written to ``{cb}:sim:*`` in one pipelined round trip,
+weather, scenario, the generator's state) are written to ``keys.SIM_*`` in one pipelined round trip,
 but only once the sink has written every record produced before that point, so a restart resumes without
 losing a step (it may repeat a few, which carry the same event ids and count once). On the very first
 start (no saved state) it back-fills the last ``WARM_START_S`` of cases with past time stamps, so the wall
@@ -39,12 +40,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import redis
+from pydantic import Field
 
-from dashboard import contract as c
-from dashboard.catalogue import Catalogue
-from dashboard.geo import Geography
-from dashboard.registry import Registry, default_registry
-from feeds.base import Feed, Sink
+from dashboard.domain.catalogue import Catalogue
+from dashboard.domain.geo import Geography
+from dashboard.domain.registry import Registry, default_registry
+from dashboard.domain.types import ConfigModel, epoch_ms
+from dashboard.store import keys
+from dashboard.store.records import CameraStatus, CaseEvent, Record
+from dashboard.store.sink import Sink
+from feeds.base import Feed
 from feeds.sim import scenarios
 from feeds.sim.cameras import CameraBank
 from feeds.sim.cases import CaseModel
@@ -56,10 +61,6 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.1
 TICK_MS = 100
-STATE = f"{c.TAG}:sim:state"  # hash: sim_s, origin_s, tick, counter, seed, rng, weather, sensors, ...
-CASES = f"{c.TAG}:sim:cases"  # hash: case id -> JSON of a case in flight (the schedule)
-CAMERAS = f"{c.TAG}:sim:cameras"  # hash: camera id -> status
-LEGACY_SCHEDULE = f"{c.TAG}:sim:schedule"  # the first simulator's sorted set; dropped on warm start
 
 WARM_START_S = 48 * 3600.0  # cases back-filled on the first start (two days: today looks like a steady day)
 WEATHER_SPIN_UP_S = 6 * 3600.0  # weather run (without records) before the first start
@@ -70,6 +71,15 @@ OFFER_CHUNK = 50  # records handed to the sink at once (its buffer may be small)
 
 PARTS: frozenset[str] = frozenset({"cases", "sensors", "cameras"})
 """What ``step`` simulates: all of it by default; a test may pass e.g. ``{"sensors:water_level"}``."""
+
+
+class SimulatorConfig(ConfigModel):
+    """The built-in city simulator, the default feed."""
+
+    enabled: bool = Field(True, description="Run the simulator in the feeds role.")
+    speed: float = Field(1.0, gt=0, le=10000, description="Time compression: N times as much per second.")
+    seed: int | None = Field(None, ge=0, description="Random seed; the same seed repeats a run exactly.")
+    scenario: str | None = Field(None, description="Named scenario to start with.")
 
 
 class Simulator(Feed):
@@ -131,7 +141,7 @@ class Simulator(Feed):
 
     # --- one tick -----------------------------------------------------------------------------------
 
-    def step(self, now_ms: int, parts: Collection[str] = PARTS) -> list[c.Record]:
+    def step(self, now_ms: int, parts: Collection[str] = PARTS) -> list[Record]:
         """Advance one tick; return the records it produced (all stamped ``now_ms``).
 
         ``parts`` limits what is emitted: ``cases``, ``cameras``, ``sensors`` or ``sensors:<metric>``
@@ -141,7 +151,7 @@ class Simulator(Feed):
         t1 = t0 + self.dt
         self.tick += 1
         self.sim_s = t1
-        out: list[c.Record] = []
+        out: list[Record] = []
         sc = self.scenario
         if sc is not None and t1 >= sc.end_s:
             out += self.end_scenario(now_ms)
@@ -171,13 +181,13 @@ class Simulator(Feed):
         sc = self.scenario
         return frozenset(sc.cells) if sc is not None and sc.key == "power-cut" else frozenset()
 
-    def _note_cameras(self, records: list[c.Record]) -> None:
+    def _note_cameras(self, records: list[Record]) -> None:
         """Remember which cameras changed, for the next save."""
-        self._dirty_cameras.update(r.camera_id for r in records if isinstance(r, c.CameraStatus))
+        self._dirty_cameras.update(r.camera_id for r in records if isinstance(r, CameraStatus))
 
     # --- scenarios --------------------------------------------------------------------------------
 
-    def start_scenario(self, key: str, area: str | None, now_ms: int) -> list[c.Record]:
+    def start_scenario(self, key: str, area: str | None, now_ms: int) -> list[Record]:
         """End the running scenario (if any) and start ``key`` (``normal``: just end it).
 
         Raises ValueError for an unknown scenario or area; the running one then goes on.
@@ -202,7 +212,7 @@ class Simulator(Feed):
         )
         return out
 
-    def end_scenario(self, now_ms: int) -> list[c.Record]:
+    def end_scenario(self, now_ms: int) -> list[Record]:
         """End the running scenario now (power returns after a cut); back to normal."""
         sc, self.scenario = self.scenario, None
         if sc is None:
@@ -212,11 +222,11 @@ class Simulator(Feed):
         self._note_cameras(out)
         return out
 
-    def poll_control(self, now_ms: int) -> list[c.Record]:
+    def poll_control(self, now_ms: int) -> list[Record]:
         """Take a request from the control key (and delete it); start or end the scenario it names."""
         pipe = self.r.pipeline(transaction=True)
-        pipe.hgetall(c.SIM_CONTROL)
-        pipe.delete(c.SIM_CONTROL)
+        pipe.hgetall(keys.SIM_CONTROL)
+        pipe.delete(keys.SIM_CONTROL)
         req, _ = pipe.execute()
         if not req or "scenario" not in req:
             return []
@@ -230,14 +240,14 @@ class Simulator(Feed):
 
     # --- first start and restart --------------------------------------------------------------------
 
-    def begin(self, now_ms: int) -> list[c.Record]:
+    def begin(self, now_ms: int) -> list[Record]:
         """Resume from the saved state, or (nothing saved) warm-start; return the records to write."""
-        st = self.r.hgetall(STATE)
+        st = self.r.hgetall(keys.SIM_STATE)
         if st and "sim_s" in st:
             return self._resume(st, now_ms)
         return self.warm_start(now_ms, self.warm_start_s)
 
-    def warm_start(self, now_ms: int, span_s: float = WARM_START_S) -> list[c.Record]:
+    def warm_start(self, now_ms: int, span_s: float = WARM_START_S) -> list[Record]:
         """The first start: spin up the weather, back-fill cases, announce every camera.
 
         Cases reported in the last ``span_s`` simulated seconds walk the loop up to now, with past time
@@ -253,7 +263,7 @@ class Simulator(Feed):
             self.weather.step(t, step, self.rng, None)
             self.sensors.step(t, step, self.rng, self.weather)
         self.sim_s = end
-        out: list[c.Record] = []
+        out: list[Record] = []
         t = end - span_s
         while t < end:
             nxt = min(end, t + 300.0)
@@ -264,16 +274,16 @@ class Simulator(Feed):
         out += cams
         idx = np.arange(len(self.sensors.ids))
         out += self.sensors.readings(idx, end, now_ms, self.rng, self.weather)
-        self.r.delete(LEGACY_SCHEDULE, CASES, CAMERAS)
+        self.r.delete(keys.SIM_LEGACY_SCHEDULE, keys.SIM_CASES, keys.SIM_CAMERAS)
         log.info(
             "simulator: first start, back-filled %d case events (%d cases open), announced %d cameras",
-            sum(isinstance(x, c.CaseEvent) for x in out),
+            sum(isinstance(x, CaseEvent) for x in out),
             self.cases.open_cases(),
             len(cams),
         )
         return out
 
-    def _resume(self, st: dict[str, str], now_ms: int) -> list[c.Record]:
+    def _resume(self, st: dict[str, str], now_ms: int) -> list[Record]:
         """Load the saved state; at speed 1 jump to the present (steps missed while away fire now)."""
         saved_seed = int(st.get("seed", self.seed))
         if saved_seed != self.seed:
@@ -295,9 +305,9 @@ class Simulator(Feed):
             self.scenario = ActiveScenario.from_json(st["scenario"], self.geo) if st.get("scenario") else None
         except KeyError:  # its area is not in this geography any more
             self.scenario = None
-        n = self.cases.load(self.r.hvals(CASES), int(st.get("counter", 0)))
-        out: list[c.Record] = []
-        known = self.cameras.load(self.r.hgetall(CAMERAS))
+        n = self.cases.load(self.r.hvals(keys.SIM_CASES), int(st.get("counter", 0)))
+        out: list[Record] = []
+        known = self.cameras.load(self.r.hgetall(keys.SIM_CAMERAS))
         if known < len(self.cameras.ids):  # a camera the saved run did not know: announce them all
             out += self.cameras.announce(self.rng, now_ms)
             self._dirty_cameras.update(self.cameras.ids)
@@ -312,7 +322,7 @@ class Simulator(Feed):
     # --- saved state --------------------------------------------------------------------------------
 
     def state_fields(self) -> dict[str, str]:
-        """The STATE hash as it should be now."""
+        """The keys.SIM_STATE hash as it should be now."""
         sc = self.scenario
         return {
             "sim_s": repr(self.sim_s),
@@ -342,12 +352,12 @@ class Simulator(Feed):
         def write() -> None:
             pipe = self.r.pipeline(transaction=True)
             if changed:
-                pipe.hset(CASES, mapping=changed)
+                pipe.hset(keys.SIM_CASES, mapping=changed)
             if done:
-                pipe.hdel(CASES, *done)
+                pipe.hdel(keys.SIM_CASES, *done)
             if cams:
-                pipe.hset(CAMERAS, mapping=cams)
-            pipe.hset(STATE, mapping=fields)
+                pipe.hset(keys.SIM_CAMERAS, mapping=cams)
+            pipe.hset(keys.SIM_STATE, mapping=fields)
             pipe.execute()
 
         return write
@@ -364,7 +374,7 @@ class Simulator(Feed):
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def _offer(self, records: list[c.Record], stop: threading.Event) -> None:
+    def _offer(self, records: list[Record], stop: threading.Event) -> None:
         """Hand records to the sink in chunks, waiting while its buffer is full (a simulator may wait)."""
         for i in range(0, len(records), OFFER_CHUNK):
             chunk = records[i : i + OFFER_CHUNK]
@@ -378,15 +388,15 @@ class Simulator(Feed):
         """Tick every TICK_S seconds until stopped; catch up after a short stall, jump after a long one."""
         while not stop.is_set():
             try:
-                self._offer(self.begin(int(time.time() * 1000)), stop)
-                self._offer(self.poll_control(int(time.time() * 1000)), stop)
+                self._offer(self.begin(epoch_ms()), stop)
+                self._offer(self.poll_control(epoch_ms()), stop)
                 self._save_when_written()
                 break
             except redis.RedisError as err:
                 log.warning("simulator: redis unavailable (%s)", err)
                 stop.wait(1.0)
         start = time.monotonic()
-        wall0 = int(time.time() * 1000)
+        wall0 = epoch_ms()
         first = self.tick
         next_house = start
         while not stop.is_set():
@@ -432,13 +442,13 @@ def request_scenario(client: redis.Redis, name: str, area: str | None = None) ->
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIO_NAMES)})")
     fields = {"scenario": name, **({"area": area} if area else {})}
     pipe = client.pipeline(transaction=True)
-    pipe.delete(c.SIM_CONTROL)
-    pipe.hset(c.SIM_CONTROL, mapping=fields)  # type: ignore[arg-type]
+    pipe.delete(keys.SIM_CONTROL)
+    pipe.hset(keys.SIM_CONTROL, mapping=fields)  # type: ignore[arg-type]
     pipe.execute()
     return fields
 
 
 def scenario_status(client: redis.Redis) -> dict[str, str]:
     """The running simulator's scenario as it last saved it: key, area, simulated seconds left."""
-    st: Any = client.hmget(STATE, ["scenario_key", "scenario_area", "scenario_left_s"])
+    st: Any = client.hmget(keys.SIM_STATE, ["scenario_key", "scenario_area", "scenario_left_s"])
     return {k: v for k, v in zip(("scenario", "area", "left_s"), st, strict=True) if v}

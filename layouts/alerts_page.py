@@ -1,6 +1,6 @@
 """The page ``/alerts``: past warnings from the alert history, filtered, with each one's transitions.
 
-The rows come from ``dashboard.alerts.store.history`` (the function behind ``GET /api/v1/alerts/history``,
+The rows come from ``dashboard.queries.alerts.history`` (the function behind ``GET /api/v1/alerts/history``,
 bounded to ``LIMIT`` transitions), grouped into one row per alert instance and episode. Clicking a row
 shows every transition of it as text. Everything from data is a text child, never HTML.
 """
@@ -15,10 +15,10 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
-from dashboard.alerts import store
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
-from dashboard.app import ctx, request_lang
-from dashboard.i18n import Lang, t
+from dashboard.domain.i18n import Lang, t
+from dashboard.queries import alerts as queries
+from dashboard.web.context import ctx, request_lang
 from layouts import nav
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _level_name(key: str, lang: str) -> str:
 def _query(level: str | None, rule: str | None, area: str | None, rng: str) -> list[dict[str, Any]]:
     """The history transitions matching the filters (bounded)."""
     c = ctx()
-    items, _more = store.history(
+    items, _more = queries.history(
         c.redis,
         level=level if level in LEVEL_BY_KEY else None,
         rule=(rule or "").strip() or None,
@@ -178,7 +178,7 @@ def transitions_text(key: str, lang: Lang, rng: str) -> list[Any]:
 def layout(lang: str | None = None, **_: Any) -> html.Div:
     """The page: filters, the table, the chosen alert's transitions."""
     c = ctx()
-    lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c.cfg.locale, lang)
     levels = [{"label": t("ap_all", lang_), "value": ""}] + [
         {"label": _level_name(lv.key, lang_), "value": lv.key} for lv in reversed(LEVELS)
     ]

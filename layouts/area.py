@@ -3,7 +3,7 @@
 Each shows its area: the map zoomed to it with the child areas coloured by health (or open cases, or
 alerts), the KPIs over a range (today / 7 days / 30 days), the children ranked worst first, the trend,
 the active alerts. The cell page, the bottom of the map, adds its cameras and sensors, grid workers,
-open and recently closed cases and its alert history. The data come from ``dashboard.areas``.
+open and recently closed cases and its alert history. The data come from ``dashboard.queries.areas``.
 
 Geometry is the static ``/geo/*.geojson``; the layers keep only this area's features through a
 ``hideout`` filter, so no geometry is ever in the layout or a refresh. The page stays live: a
@@ -30,16 +30,17 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash.dash_table.DataTable import DataTable
 
-from dashboard import areas
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
-from dashboard.app import ctx, request_lang
-from dashboard.geo import Area
-from dashboard.healthscore import BANDS
-from dashboard.i18n import Lang, t
-from dashboard.lifecycle import STAGES
-from dashboard.processor import now_ms
-from dashboard.registry import CAMERA_KINDS, METRIC_BY_NAME, default_registry
-from dashboard.roster import ROLES
+from dashboard.domain.geo import Area
+from dashboard.domain.health import BANDS
+from dashboard.domain.i18n import Lang, t
+from dashboard.domain.lifecycle import STAGES
+from dashboard.domain.registry import CAMERA_KINDS, METRIC_BY_NAME, default_registry
+from dashboard.domain.roster import ROLES
+from dashboard.domain.types import epoch_ms
+from dashboard.queries import areas
+from dashboard.queries.cells import cell_detail
+from dashboard.web.context import ctx, request_lang
 from layouts import ids, nav
 from layouts.alerts_page import rule_title
 from layouts.maps import fitted_map, tiles
@@ -733,7 +734,7 @@ def _sig(data: Any) -> str:
 
 
 def read_view(area: Area, rng: str, mode: str, lang: Lang) -> View:
-    """Read the area through ``dashboard.areas`` and build what the page shows."""
+    """Read the area through ``dashboard.queries.areas`` and build what the page shows."""
     c = ctx()
     reg = default_registry()
     rng_ = rng if rng in RANGES else "today"
@@ -747,7 +748,7 @@ def read_view(area: Area, rng: str, mode: str, lang: Lang) -> View:
         h = k.get("health") or {}
         health = {area.id: [h.get("score"), h.get("colour")]}
         open_ = {area.id: k.get("open", 0)}
-        d = areas.cell_detail(c.redis, c.geo, reg, area.id, c.tz)
+        d = cell_detail(c.redis, c.geo, reg, area.id, c.tz)
         main, cameras, sensors, cell_grids = cell_sections(d, h, lang)
         grids.update(cell_grids)
         devices = cell_devices(d, lang)
@@ -810,7 +811,7 @@ def read_view(area: Area, rng: str, mode: str, lang: Lang) -> View:
 
 def updated_line(lang: Lang) -> str:
     """When the page last read its data (local time, to the second)."""
-    now = datetime.fromtimestamp(now_ms() / 1000, ctx().tz)
+    now = datetime.fromtimestamp(epoch_ms() / 1000, ctx().tz)
     return t("area_updated", lang).format(t=f"{now:%H:%M:%S}")
 
 
@@ -996,7 +997,7 @@ def body(view: View, lang: Lang) -> html.Div:
 def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
     """An area's page (``area_id`` None: the page's frame, as Dash's callback validation sees it)."""
     c = ctx()
-    lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c.cfg.locale, lang)
     area_id = unquote(area_id) if area_id is not None else None  # the path's id, percent-decoded
     area = areas.find(c.geo, level, area_id) if area_id else None  # type: ignore[arg-type]
     if area_id is not None and area is None:

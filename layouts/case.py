@@ -25,14 +25,15 @@ import redis
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from shapely.geometry import mapping
 
-from dashboard import contract as c
-from dashboard.app import ctx, request_lang
-from dashboard.config import SlaConfig
-from dashboard.i18n import Lang, bundle, duration, t
-from dashboard.lifecycle import STAGE_OF, fold
-from dashboard.processor import CAMERA_STATE, CaseState, now_ms
-from dashboard.registry import CAMERA_KINDS, Camera, default_registry
-from dashboard.sla import deadline
+from dashboard.domain.i18n import Lang, bundle, duration, t
+from dashboard.domain.lifecycle import STAGE_OF, fold
+from dashboard.domain.registry import CAMERA_KINDS, Camera, default_registry
+from dashboard.domain.sla import SlaConfig, deadline
+from dashboard.domain.types import epoch_ms
+from dashboard.store import keys
+from dashboard.store.cases import CaseState
+from dashboard.store.keys import CAMERA_STATE
+from dashboard.web.context import ctx, request_lang
 from layouts import ids, nav
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, category_name, dept_short, type_name
@@ -441,7 +442,7 @@ def not_found(case_id: str, lang: Lang) -> html.Div:
 
 def read_case(case_id: str) -> CaseState | None:
     """The case record, or None when there is no such case (one HGET)."""
-    raw = ctx().redis.hget(c.CASE_INDEX, case_id)
+    raw = ctx().redis.hget(keys.CASE_INDEX, case_id)
     return CaseState.from_json(raw) if raw else None
 
 
@@ -455,7 +456,7 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
         return [html.Div(t("case_unavailable", lang), className="muted"), html.Span(id=LATE)], {}
     if st is None:
         return None
-    now = now_ms()
+    now = epoch_ms()
     lon, lat, own = _location(st)
     cameras, markers = _cameras(lon, lat, lang)
     urgent = (
@@ -516,7 +517,7 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
 def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> html.Div:
     """The case page (``case_id`` None: the page's frame, as Dash's callback validation sees it)."""
     c_ = ctx()
-    lang_: Lang = request_lang(c_.cfg.locale, lang)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c_.cfg.locale, lang)
     header = html.Header(
         [
             html.A(f"← {t('case_back', lang_)}", href=f"/?lang={lang_}", className="back", id="case-back"),

@@ -13,10 +13,10 @@ from typing import Any
 
 from dash import html
 
-from dashboard.app import ctx
-from dashboard.devices import STATUSES, Family
-from dashboard.i18n import Lang, t
-from dashboard.registry import CAMERA_KINDS, METRICS
+from dashboard.domain.devices import STATUSES, Family
+from dashboard.domain.i18n import Lang, t
+from dashboard.domain.registry import CAMERA_KINDS, METRICS
+from dashboard.web.context import ctx
 from layouts import ids
 
 # Element ids (docs/UI.md), defined in layouts/ids.py

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from dashboard.catalogue import Catalogue, default_catalogue
-from dashboard.geo import Area
-from dashboard.i18n import Lang
+from dashboard.domain.catalogue import Catalogue, default_catalogue
+from dashboard.domain.geo import Area
+from dashboard.domain.i18n import Lang
 
 _EN_SUFFIX = re.compile(r"\s+(Town Subdistrict|Subdistrict|Town)$")
 

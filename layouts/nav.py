@@ -1,8 +1,9 @@
 """What every page shares to find its way: the search box, the language switch, the map colour switch,
 and numbers and dates in the page language.
 
-The search answers on the server (``dashboard.areas.search``) as the text is typed; Enter or a click on
-a hit goes there through the pages router (``dcc.Location``), so the browser's history keeps each step.
+The search answers on the server (``dashboard.queries.search.search``) as the text is typed; Enter or
+a click on a hit goes there through the pages router (``dcc.Location``), so the browser's history keeps
+each step.
 The language is remembered per browser by assets/js/lang.js (``localStorage``); every link here carries
 ``?lang=`` so a page always shows the language it was asked for.
 """
@@ -17,9 +18,9 @@ from zoneinfo import ZoneInfo
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
-from dashboard import areas
-from dashboard.app import ctx
-from dashboard.i18n import Lang, duration, t
+from dashboard.domain.i18n import Lang, duration, t
+from dashboard.queries.search import search
+from dashboard.web.context import ctx
 from layouts import ids
 
 # Element ids: the UI contract (docs/UI.md), defined in layouts/ids.py.
@@ -140,7 +141,7 @@ def hits(q: str | None, lang: Lang) -> list[dict[str, str]]:
         return []
     c = ctx()
     out = []
-    for h in areas.search(c.geo, c.redis, q, SEARCH_LIMIT):
+    for h in search(c.geo, c.redis, q, SEARCH_LIMIT):
         name = h["name_en"] if lang == "en" else h["name_zh"]
         out.append({"kind": h["kind"], "id": h["id"], "name": name, "href": with_lang(h["href"], lang)})
     return out

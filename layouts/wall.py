@@ -19,12 +19,10 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from dashboard.alerts.levels import LEVELS
-from dashboard.app import ctx, request_lang
-from dashboard.freshness import CAMERA, CASE, SENSOR
-from dashboard.i18n import Lang, bundle, t
-from dashboard.lifecycle import STAGES
-from dashboard.push import keys as push_keys
-from dashboard.push import read_snapshot
+from dashboard.domain.freshness import CAMERA, CASE, SENSOR
+from dashboard.domain.i18n import Lang, bundle, t
+from dashboard.domain.lifecycle import STAGES
+from dashboard.web.context import ctx, request_lang, snapshot
 from layouts import ids, nav
 from layouts.devices import device_layers
 from layouts.maps import fitted_map, tiles
@@ -163,7 +161,6 @@ def _meta(lang: Lang) -> dict[str, Any]:
     geo = c.geo
     return {
         "lang": lang,
-        "keys": push_keys(),
         "view": WALL_VIEW,
         "ids": ids.WALL_JS,
         "tz": c.cfg.timezone,
@@ -338,11 +335,11 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
     """The wall page: ``desk`` for an operator (``/``), ``wall`` for an unattended command wall
     (``/wall``: no controls, root class ``mode-wall``); ``map_extra`` goes over the map."""
     c = ctx()
-    lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c.cfg.locale, lang)
     try:
-        snap = read_snapshot(c.redis, c.tz, c.cfg)
+        snap = snapshot()
     except Exception:  # Redis away at page load: show the map, the page resyncs when it can
-        snap = {"seq": -1, "ts": 0, "cells": {}, "counters": {}, "alerts": {"seq": -1, "alerts": []}}
+        snap = {"seq": -1, "ts": 0, "cells": {}, "kpi": {}, "alerts": {"seq": -1, "alerts": []}}
     alerts = snap.pop("alerts", None) or {"seq": -1, "alerts": []}
     geo = c.geo
     cell_map = fitted_map(
@@ -468,9 +465,6 @@ def register(app: Dash) -> None:
     """Make the wall the page at ``/`` and wire its callbacks."""
     dash.register_page("layouts.wall", path="/", layout=layout, title="禅城区城市大脑 · City Brain")
     register_callbacks(app)
-    from layouts.alert_ui import blueprint
-
-    app.server.register_blueprint(blueprint())
 
 
 def register_callbacks(app: Dash) -> None:

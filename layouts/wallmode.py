@@ -16,10 +16,10 @@ from typing import Any
 import dash
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 
-from dashboard.app import ctx, request_lang
 from dashboard.config import ConfigError
-from dashboard.geo import Geography
-from dashboard.i18n import Lang, t
+from dashboard.domain.geo import Geography
+from dashboard.domain.i18n import Lang, t
+from dashboard.web.context import ctx, request_lang
 from layouts import ids, wall
 from layouts.names import area_name, area_short
 
@@ -128,7 +128,7 @@ def _focus_card(lang: Lang, meta: dict[str, Any]) -> html.Div:
 def layout(lang: str | None = None, rotate: str | None = None, views: str | None = None, **_: Any) -> Any:
     """The command wall: ``/wall``, ``/wall?rotate=30``, ``/wall?views=ZM,NZ``, ``?lang=en``."""
     c = ctx()
-    lang_: Lang = request_lang(c.cfg.locale, lang)  # type: ignore[assignment]
+    lang_: Lang = request_lang(c.cfg.locale, lang)
     try:
         seconds = parse_rotate(rotate, c.cfg.web.wall_rotate_s, lang_)
         asked = views.split(",") if views else c.cfg.web.wall_views

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import redis
 
-from dashboard.redis_server import EmbeddedRedis, free_port
+from dashboard.store.server import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

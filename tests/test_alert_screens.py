@@ -217,7 +217,7 @@ def test_sound_toggle_is_off_by_default_and_remembered(app: App, browser: Any) -
 
 
 def test_push_splits_alert_changes_into_consecutive_runs() -> None:
-    from dashboard.push import _alert_runs, alert_message
+    from dashboard.web.push import _alert_runs, alert_message
 
     ch = [{"seq": s, "ts": s, "alerts": [], "removed": [], "transitions": []} for s in (3, 4, 6)]
     runs = _alert_runs(ch)

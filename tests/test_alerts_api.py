@@ -1,8 +1,11 @@
-"""The alerts HTTP API over Flask's test client on a real Redis: tokens, unknown ids, bad fields named,
-acknowledge and silence answered with the new state; the active list and the history with filters."""
+"""The alerts HTTP API over Flask's test client on a real Redis with a real alert engine (its clock held
+still, so that the stored alerts stay as they are): tokens, unknown ids, bad fields named, acknowledge and
+silence applied by the engine and answered with the new state, 503 without an engine; the active list
+and the history with filters."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,11 +14,16 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dashboard import contract as c
-from dashboard.alerts import api, store
+from dashboard.alerts import store
+from dashboard.alerts.config import AlertsConfig
+from dashboard.alerts.engine import Engine
+from dashboard.alerts.inputs import Areas
 from dashboard.alerts.levels import LevelKey
 from dashboard.alerts.model import AlertState, State, Transition
+from dashboard.alerts.rules import load_rules
 from dashboard.config import parse_config
+from dashboard.store import keys
+from dashboard.web.api import alerts as api
 
 TOKEN = "test-token-wall"
 T0 = 1_790_000_000_000
@@ -32,23 +40,44 @@ def put(r: Any, inst: str, level: LevelKey, fired: int, area: str, state: State 
         fired, inst, rule, 1, "pending", st.status, st.level, "yellow", "test", 1.0, areas=st.areas
     )
     with r.pipeline(transaction=True) as pipe:
-        seq = int(r.get(c.ALERT_SEQ) or 0)
+        seq = int(r.get(keys.ALERT_SEQ) or 0)
         store.queue_changes(pipe, {inst: st}, (), [tr], seq, fired)
         pipe.execute()
     return st
 
 
-@pytest.fixture
-def client(r: redis.Redis) -> Iterator[FlaskClient]:
+# The rules of the stored alerts; with no readings and the clock held still they keep firing (clearing
+# takes clear_for of clock time), so the engine only applies what people ask.
+RULES = [
+    {"name": name, "type": "threshold", "metric": "water_level", "above": 1.0, "clear": 0.5,
+     "clear_for": "5m", "level": "yellow"}
+    for name in ("flood", "gas-leak", "heat", "dispute")
+]  # fmt: skip
+
+
+def app_for(r: redis.Redis, timeout_s: float = 5.0) -> FlaskClient:
     """A Flask app with only the alerts blueprint, on the test Redis."""
-    cfg = parse_config({"ingest": {"tokens": {"wall": TOKEN}}})
+    cfg = parse_config({"ingest": {"tokens": {"wall": TOKEN}}, "alerts": {"command_timeout_s": timeout_s}})
     app = Flask(__name__)
     app.register_blueprint(api.blueprint(cfg, r))
+    return app.test_client()
+
+
+@pytest.fixture
+def client(r: redis.Redis) -> Iterator[FlaskClient]:
+    """The alerts API, four stored alerts and an engine running beside it."""
     put(r, "flood:ZM-0001", "yellow", T0, "ZM-0001")
     put(r, "gas-leak:SEN-0003", "orange", T0 + 1000, "ZM-0002")
     put(r, "heat:ZM", "yellow", T0 + 2000, "ZM")
     put(r, "dispute:ZM-0003", "blue", T0 + 3000, "ZM-0003", state="resolved")
-    yield app.test_client()
+    cfg = AlertsConfig(eval_interval_ms=100)
+    engine = Engine(r, cfg, load_rules(RULES), Areas("440604", {}), "api-test", clock=lambda: T0 + 4000)
+    stop = threading.Event()
+    thread = threading.Thread(target=engine.run, args=(stop,), daemon=True)
+    thread.start()
+    yield app_for(r)
+    stop.set()
+    thread.join(5)
 
 
 def js(resp: Any) -> Any:
@@ -128,9 +157,18 @@ def test_ack_and_silence_answer_the_new_state(client: FlaskClient, r: Any) -> No
     alert = js(resp)["alert"]
     assert alert["status"] == "silenced" and alert["silence_reason"] == "已发布预警"
     assert alert["silenced_until"] > T0
-    last = Transition.from_fields(r.xrevrange(c.ALERT_HISTORY, count=1)[0][1])
+    last = Transition.from_fields(r.xrevrange(keys.ALERT_HISTORY, count=1)[0][1])
     assert (last.actor, last.to_status, last.note) == ("李主任", "silenced", "已发布预警")
-    assert int(r.get(c.ALERT_EXT) or 0) == 2  # the engine reloads what people changed
+    stored = AlertState.from_json(r.hget(keys.ALERT_STATE, "flood:ZM-0001"))
+    assert (stored.state, stored.acked_by, stored.ack_note) == ("acknowledged", "王值班", "已派人")
+
+
+def test_without_an_engine_an_action_is_answered_503(r: redis.Redis) -> None:
+    put(r, "flood:ZM-0001", "yellow", T0, "ZM-0001")
+    resp = post(app_for(r, timeout_s=0.3), "/api/v1/alerts/flood:ZM-0001/ack", {"actor": "王值班"})
+    assert resp.status_code == 503 and js(resp)["errors"][0]["field"] == "engine"
+    assert resp.headers["Retry-After"] == "5"
+    assert AlertState.from_json(r.hget(keys.ALERT_STATE, "flood:ZM-0001")).state == "firing"
 
 
 def test_active_alerts_by_level_then_newest(client: FlaskClient) -> None:

@@ -12,13 +12,14 @@ import pytest
 import redis
 import yaml
 
-from dashboard import contract as c
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.engine import Engine, request_reload
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import DEFAULTS_PATH, RuleError, default_rules, load_rules, rules_of
-from dashboard.config import ROOT, AlertsConfig, ConfigError, load_config, parse_config
-from dashboard.geo import load_default_geography
-from dashboard.registry import default_registry
+from dashboard.config import ROOT, ConfigError, load_config, parse_config
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import default_registry
+from dashboard.store import keys
 from tests.test_alerts_engine import AREAS, RULES, Clock, drive, engine, history, must, state
 
 GOOD: dict[str, Any] = {"name": "gas", "type": "threshold", "metric": "gas", "above": "warn", "for": "1m"}
@@ -185,19 +186,19 @@ def test_reload_through_redis(r: redis.Redis) -> None:
     e.step()
     with pytest.raises(RuleError):
         request_reload(r, [{"name": "x", "type": "nope"}])
-    assert not r.exists(c.ALERT_CONTROL)  # an invalid set is not even sent
+    assert not r.exists(keys.ALERT_CONTROL)  # an invalid set is not even sent
     request_reload(r, [RULES[0]])
     clock.t += 5000
     e.step()
     assert [x.name for x in e.rules] == ["flood"]
-    outcome = r.hgetall(c.ALERT_RULES)
+    outcome = r.hgetall(keys.ALERT_RULES)
     assert outcome["ok"] == "1" and json.loads(outcome["names"]) == ["flood"]
     # valid where it was checked, invalid against the engine's areas: refused, old rules kept
-    r.hset(c.ALERT_CONTROL, mapping={"rules": json.dumps([{**RULES[0], "area": "NOWHERE"}])})
+    r.hset(keys.ALERT_CONTROL, mapping={"rules": json.dumps([{**RULES[0], "area": "NOWHERE"}])})
     clock.t += 5000
     e.step()
     assert [x.name for x in e.rules] == ["flood"]
-    outcome = r.hgetall(c.ALERT_RULES)
+    outcome = r.hgetall(keys.ALERT_RULES)
     assert outcome["ok"] == "0" and "area: unknown area id 'NOWHERE'" in outcome["error"]
 
 

@@ -11,15 +11,17 @@ from typing import Any
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard import readmodel as rm
-from dashboard.alerts import store
+from dashboard.alerts import commands, store
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.engine import Engine
 from dashboard.alerts.inputs import Areas, CellPlace
+from dashboard.alerts.machine import AlertError
 from dashboard.alerts.model import AlertDelta, AlertState, Transition
 from dashboard.alerts.rules import RuleError, load_rules
-from dashboard.config import AlertsConfig
-from dashboard.registry import Camera, Registry
+from dashboard.domain.registry import Camera, Registry
+from dashboard.queries.alerts import active
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, SensorReading, encode
 from tests.conftest import wait_for
 
 T0 = 1_790_000_000_000
@@ -61,8 +63,8 @@ def engine(r: redis.Redis, clock: Clock, rules: list[dict[str, Any]] | None = No
 
 def reading(r: Any, ts: int, value: float, sensor: str = "W1", cell: str = "c1") -> None:
     """Append a water-level reading to the input stream."""
-    rec = c.SensorReading(sensor_id=sensor, metric="water_level", value=value, unit="m", ts=ts, cell_id=cell)
-    r.xadd(c.STREAM_SENSOR_READINGS, c.encode(rec))
+    rec = SensorReading(sensor_id=sensor, metric="water_level", value=value, unit="m", ts=ts, cell_id=cell)
+    r.xadd(keys.STREAM_SENSOR_READINGS, encode(rec))
 
 
 def drive(r: Any, e: Engine, clock: Clock, until: int, value: float | None, every: int = MIN) -> None:
@@ -76,7 +78,7 @@ def drive(r: Any, e: Engine, clock: Clock, until: int, value: float | None, ever
 
 def state(r: Any, inst: str) -> AlertState | None:
     """The stored state of an instance."""
-    raw = r.hget(c.ALERT_STATE, inst)
+    raw = r.hget(keys.ALERT_STATE, inst)
     return AlertState.from_json(raw) if raw is not None else None
 
 
@@ -89,13 +91,13 @@ def must(r: Any, inst: str) -> AlertState:
 
 def history(r: Any, inst: str | None = None) -> list[Transition]:
     """Every history entry (of ``inst``), oldest first."""
-    out = [Transition.from_fields(f) for _, f in r.xrange(c.ALERT_HISTORY)]
+    out = [Transition.from_fields(f) for _, f in r.xrange(keys.ALERT_HISTORY)]
     return [t for t in out if inst is None or t.instance == inst]
 
 
 def deltas(r: Any) -> list[AlertDelta]:
     """Every output-stream change, oldest first."""
-    return [AlertDelta.from_fields(f) for _, f in r.xrange(c.STREAM_ALERTS)]
+    return [AlertDelta.from_fields(f) for _, f in r.xrange(keys.STREAM_ALERTS)]
 
 
 def test_readings_fire_after_for_and_resolve(r: redis.Redis) -> None:
@@ -111,11 +113,11 @@ def test_readings_fire_after_for_and_resolve(r: redis.Redis) -> None:
     drive(r, e, clock, T0 + 5 * MIN + 1000, 0.35)
     st = state(r, "flood:W1")
     assert st is not None and st.status == "firing" and st.value == 0.35
-    assert r.zrange(c.ALERT_ACTIVE, 0, -1) == ["flood:W1"]
-    assert store.active(r)[0]["id"] == "flood:W1"
+    assert r.zrange(keys.ALERT_ACTIVE, 0, -1) == ["flood:W1"]
+    assert active(r)[0]["id"] == "flood:W1"
     drive(r, e, clock, T0 + 20 * MIN, 0.05)
     assert must(r, "flood:W1").state == "resolved"
-    assert r.zcard(c.ALERT_ACTIVE) == 0
+    assert r.zcard(keys.ALERT_ACTIVE) == 0
     assert [(t.from_status, t.to_status) for t in history(r)] == [
         ("normal", "pending"),
         ("pending", "firing"),
@@ -123,9 +125,9 @@ def test_readings_fire_after_for_and_resolve(r: redis.Redis) -> None:
     ]
     ds = deltas(r)
     assert [d.seq for d in ds] == list(range(1, len(ds) + 1))  # consecutive
-    assert int(r.get(c.ALERT_SEQ) or 0) == len(ds)
+    assert int(r.get(keys.ALERT_SEQ) or 0) == len(ds)
     assert ds[-1].alerts[0]["status"] == "resolved"
-    info = {g["name"]: g for g in r.xinfo_groups(c.STREAM_SENSOR_READINGS)}
+    info = {g["name"]: g for g in r.xinfo_groups(keys.STREAM_SENSOR_READINGS)}
     assert info["alerts"]["pending"] == 0  # everything acknowledged
 
 
@@ -134,14 +136,20 @@ def test_ack_keeps_it_firing_and_silence_mutes_until_its_time(r: redis.Redis) ->
     e = engine(r, clock)
     drive(r, e, clock, T0 + 6 * MIN, 0.4)
     assert must(r, "flood:W1").status == "firing"
-    store.acknowledge(r, "flood:W1", "王值班", "已派人", clock.t)
+    ack = commands.submit(r, "ack", "flood:W1", "王值班", "已派人", ts=clock.t)
+    e.step()  # the engine reads the command at once (a person waits for its answer)
     drive(r, e, clock, T0 + 10 * MIN, 0.4)
+    assert commands.answer(r, ack, 1).acked_by == "王值班"  # applied by the engine, and answered
     st = state(r, "flood:W1")
     assert st is not None and st.status == "acknowledged" and st.acked_by == "王值班"  # the engine kept it
-    store.silence(r, "flood:W1", "李主任", clock.t + 10 * MIN, "泵车已到场", clock.t)
+    commands.submit(r, "silence", "flood:W1", "李主任", "泵车已到场", clock.t + 10 * MIN, ts=clock.t)
+    again = commands.submit(r, "ack", "flood:W1", "张", ts=clock.t)
+    e.step()
     drive(r, e, clock, T0 + 19 * MIN, 0.4)
     assert must(r, "flood:W1").status == "silenced"
-    assert store.active(r)[0]["status"] == "silenced"
+    assert active(r)[0]["status"] == "silenced"
+    with pytest.raises(AlertError, match="already acknowledged by 王值班"):
+        commands.answer(r, again, 1)
     drive(r, e, clock, T0 + 21 * MIN, 0.4)
     st = state(r, "flood:W1")
     assert st is not None and st.status == "acknowledged" and st.silenced_until is None  # the silence ended
@@ -174,8 +182,9 @@ def test_restart_keeps_states_acks_silences_and_fires_nothing_twice(r: redis.Red
     reading(r, clock.t, 0.4)
     e.step()
     assert must(r, "flood:W3").status == "firing"
-    store.acknowledge(r, "flood:W1", "王值班", "", clock.t)
-    store.silence(r, "flood:W3", "李主任", clock.t + 60 * MIN, "检修", clock.t)
+    commands.submit(r, "ack", "flood:W1", "王值班", ts=clock.t)
+    commands.submit(r, "silence", "flood:W3", "李主任", "检修", clock.t + 60 * MIN, ts=clock.t)
+    e.step()
     drive(r, e, clock, clock.t + 2 * MIN, 0.4)
     before = len(history(r))
     reading(r, clock.t + 1, 0.4)  # read by no engine yet
@@ -189,6 +198,18 @@ def test_restart_keeps_states_acks_silences_and_fires_nothing_twice(r: redis.Red
     assert must(r, "flood:W3").status == "silenced"
     assert len(history(r)) == before  # nothing fired twice
     assert len([t for t in history(r) if t.to_status == "firing"]) == 2
+
+
+def test_a_command_left_waiting_too_long_is_refused_not_applied(r: redis.Redis) -> None:
+    """A person whose action got no answer (no engine ran) was told so; the engine must not apply it later."""
+    clock = Clock()
+    e = engine(r, clock)
+    drive(r, e, clock, T0 + 6 * MIN, 0.4)
+    late = commands.submit(r, "ack", "flood:W1", "王值班", ts=clock.t - commands.STALE_MS - 1)
+    e.step()
+    with pytest.raises(AlertError, match="waited too long"):
+        commands.answer(r, late, 1)
+    assert must(r, "flood:W1").status == "firing"
 
 
 def test_a_crash_before_exec_leaves_nothing_half_written(
@@ -212,7 +233,7 @@ def test_a_crash_before_exec_leaves_nothing_half_written(
             e.step()
     assert must(r, "flood:W1").state == "pending"
     assert len(history(r)) == 1
-    info = {g["name"]: g for g in r.xinfo_groups(c.STREAM_SENSOR_READINGS)}
+    info = {g["name"]: g for g in r.xinfo_groups(keys.STREAM_SENSOR_READINGS)}
     assert info["alerts"]["pending"] == 1  # read, not acknowledged: it will be read again
     again = engine(r, clock, lease_s=1)
     wait_for(again.lease, 3, 0.05, "the dead engine's lease to lapse")
@@ -239,7 +260,7 @@ def test_overdue_urgent_case_from_the_processor_stream(r: redis.Redis) -> None:
     clock = Clock()
     e = engine(r, clock)
     e.step()
-    r.zadd(rm.OVERDUE, {"K1": T0 - MIN, "K2": T0 - MIN})
+    r.zadd(keys.OVERDUE, {"K1": T0 - MIN, "K2": T0 - MIN})
     for case, prio in (("K1", "urgent"), ("K2", "normal")):
         item = {
             "case": case,
@@ -249,12 +270,12 @@ def test_overdue_urgent_case_from_the_processor_stream(r: redis.Redis) -> None:
             "priority": prio,
             "deadline": T0 - MIN,
         }
-        r.xadd(rm.STREAM_OVERDUE, {"d": json.dumps(item)})
+        r.xadd(keys.STREAM_OVERDUE, {"d": json.dumps(item)})
     clock.t += 1000
     e.step()
     assert must(r, "urgent:K1").status == "firing"
     assert state(r, "urgent:K2") is None
-    r.zrem(rm.OVERDUE, "K1")  # it moved on
+    r.zrem(keys.OVERDUE, "K1")  # it moved on
     clock.t += 10_000
     e.step()
     assert must(r, "urgent:K1").status == "resolved"
@@ -265,8 +286,8 @@ def test_first_start_seeds_from_the_processor_and_run_stops(r: redis.Redis) -> N
         f"CAM{i}": Camera(f"CAM{i}", "摄像头", "camera", 113.1, 23.0, "c1" if i < 8 else "c3", "road")
         for i in range(10)
     }
-    r.hset(f"{c.TAG}:rm:camera", mapping={k: "offline" if k < "CAM5" else "online" for k in cams})
-    r.xgroup_create(c.STREAM_CAMERA_STATUS, "processor", id="$", mkstream=True)
+    r.hset(f"{keys.TAG}:rm:camera", mapping={k: "offline" if k < "CAM5" else "online" for k in cams})
+    r.xgroup_create(keys.STREAM_CAMERA_STATUS, "processor", id="$", mkstream=True)
     rules = [
         {
             "name": "blackout", "type": "offline", "target": "camera", "per": "community",
@@ -286,7 +307,7 @@ def test_first_start_seeds_from_the_processor_and_run_stops(r: redis.Redis) -> N
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
-    assert r.get(f"{c.TAG}:alert:leader") is None  # the lease was handed back
+    assert r.get(f"{keys.TAG}:alert:leader") is None  # the lease was handed back
 
 
 def test_a_second_engine_waits_for_the_lease(r: redis.Redis) -> None:
@@ -302,11 +323,11 @@ def test_rate_windows_survive_a_restart(r: redis.Redis) -> None:
     rules = [{"name": "disputes", "type": "rate", "category": "disputes", "count": 3, "window": "2h"}]
 
     def report(n: int, ts: int) -> None:
-        ev = c.CaseEvent(
+        ev = CaseEvent(
             event_id=f"E{n}", case_id=f"K{n}", ts=ts, step="reported", event_type="DS-0101",
             category="disputes", cell_id="c2",
         )  # fmt: skip
-        r.xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+        r.xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
 
     clock = Clock()
     e = engine(r, clock, rules, lease_s=1)

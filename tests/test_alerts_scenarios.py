@@ -12,17 +12,17 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from dashboard import contract as c
 from dashboard.alerts.aggregates import Aggregates
 from dashboard.alerts.inputs import Areas, FeedBeat, SensorInfo
 from dashboard.alerts.levels import rank
 from dashboard.alerts.machine import evaluate, transition
 from dashboard.alerts.model import AlertState, Transition
 from dashboard.alerts.rules import Rule, default_rules
-from dashboard.catalogue import default_catalogue
-from dashboard.geo import load_default_geography
-from dashboard.registry import default_registry
-from feeds.base import Sink
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import default_registry
+from dashboard.store.records import CameraStatus, CaseEvent, Record, SensorReading
+from dashboard.store.sink import Sink
 from feeds.simulator import Simulator
 
 START_S = 1_790_000_000.0  # 2026-09-21 21:33 in Foshan, a Monday
@@ -46,10 +46,10 @@ class World:
         self.now = int(START_S * 1000)
         self.agg.inputs.watch_since = self.now
 
-    def feed(self, records: list[c.Record]) -> None:
+    def feed(self, records: list[Record]) -> None:
         """Apply records to the aggregates."""
         for rec in records:
-            assert isinstance(rec, c.CaseEvent | c.SensorReading | c.CameraStatus)
+            assert isinstance(rec, CaseEvent | SensorReading | CameraStatus)
             self.agg.apply(rec)
 
     def run(self, ticks: int, parts: set[str], rules: list[Rule], every: int = 1) -> None:

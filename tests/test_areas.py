@@ -12,16 +12,20 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from dashboard import areas, roster
-from dashboard import contract as c
-from dashboard import readmodel as rm
 from dashboard.alerts import store
 from dashboard.alerts.model import AlertState, Transition
 from dashboard.config import ProcessorConfig
-from dashboard.geo import Geography, load_default_geography
-from dashboard.lifecycle import STAGES
-from dashboard.processor import Processor, places_of
-from dashboard.registry import Registry, default_registry
+from dashboard.domain import counters, lifecycle, roster
+from dashboard.domain.counters import places_of
+from dashboard.domain.geo import Geography, load_default_geography
+from dashboard.domain.lifecycle import STAGES
+from dashboard.domain.registry import Registry, default_registry
+from dashboard.processor.health import HealthJob
+from dashboard.processor.loop import Processor
+from dashboard.queries import areas, cells
+from dashboard.queries.search import search
+from dashboard.store import keys
+from dashboard.store.records import STREAM_OF, CameraStatus, CaseEvent, Record, SensorReading, encode, kind_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = 1_790_000_000_000  # 2026-09-21 22:13 in Shanghai
@@ -61,21 +65,19 @@ def processor(r: redis.Redis, geo: Geography, now: int = NOW) -> Processor:
     return p
 
 
-def feed(r: redis.Redis, p: Processor, *recs: c.Record) -> None:
+def feed(r: redis.Redis, p: Processor, *recs: Record) -> None:
     """Append records to their input streams and let the processor apply all of them."""
     with r.pipeline(transaction=False) as pipe:
         for rec in recs:
-            pipe.xadd(c.STREAM_OF[c.kind_of(rec)], c.encode(rec))  # type: ignore[arg-type]
+            pipe.xadd(STREAM_OF[kind_of(rec)], encode(rec))  # type: ignore[arg-type]
         pipe.execute()
     while p.step():
         pass
 
 
-def case_events(
-    case: str, cell: str, path: list[str], start: int, gap: int = 40 * 60_000
-) -> list[c.CaseEvent]:
+def case_events(case: str, cell: str, path: list[str], start: int, gap: int = 40 * 60_000) -> list[CaseEvent]:
     return [
-        c.CaseEvent(
+        CaseEvent(
             event_id=f"{case}-{n}",
             case_id=case,
             seq=n,
@@ -120,21 +122,21 @@ def sum_children(h: dict[str, int], fld_of: Any, children: list[str]) -> int:
 def test_rollups_equal_the_sum_of_their_children(busy: redis.Redis, geo: Geography) -> None:
     """Cells -> community -> subdistrict -> district, in every per-area counter the processor keeps."""
     r = busy
-    keys = sorted(r.scan_iter(f"{c.TAG}:rm:day:*")) + sorted(r.scan_iter(f"{c.TAG}:rm:hour:*"))
-    keys += [rm.OPEN, rm.OVERDUE_N]
-    assert len([k for k in keys if ":day:" in k]) >= 4
-    assert all(0 < r.ttl(k) <= rm.DAY_TTL_S for k in keys if ":day:" in k)  # bounded: 92 days
-    assert all(0 < r.ttl(k) <= rm.HOUR_TTL_S for k in keys if ":hour:" in k)
+    hashes = sorted(r.scan_iter(f"{keys.TAG}:rm:day:*")) + sorted(r.scan_iter(f"{keys.TAG}:rm:hour:*"))
+    hashes += [keys.OPEN, keys.OVERDUE_N]
+    assert len([k for k in hashes if ":day:" in k]) >= 4
+    assert all(0 < r.ttl(k) <= keys.DAY_TTL_S for k in hashes if ":day:" in k)  # bounded: 92 days
+    assert all(0 < r.ttl(k) <= keys.HOUR_TTL_S for k in hashes if ":hour:" in k)
     checked = 0
-    for key in keys:
+    for key in hashes:
         h = ints(r.hgetall(key))
         day = ":day:" in key
-        if key == rm.OPEN:
+        if key == keys.OPEN:
             prefixes = [f"{{}}:{s}" for s in STAGES]
-        elif key == rm.OVERDUE_N:
+        elif key == keys.OVERDUE_N:
             prefixes = ["{}"]
         else:
-            steps = c.CASE_STEPS if day else rm.TREND_STEPS
+            steps = lifecycle.CASE_STEPS if day else counters.TREND_STEPS
             prefixes = [f"{s}:{{}}" for s in steps]
             if day:
                 prefixes += ["ontime:{}", "late:{}"] + [f"hdur:{{}}:{b}" for b in range(30)]
@@ -160,10 +162,10 @@ def test_rollups_equal_the_sum_of_their_children(busy: redis.Redis, geo: Geograp
 
 def _district_field(key: str, pat: str) -> str:
     """Where the district's own count of a pattern lives (plain totals in day/hour hashes)."""
-    if key in (rm.OPEN, rm.OVERDUE_N) or (
-        pat.startswith(tuple(f"{s}:" for s in c.CASE_STEPS)) and ":day:" in key
+    if key in (keys.OPEN, keys.OVERDUE_N) or (
+        pat.startswith(tuple(f"{s}:" for s in lifecycle.CASE_STEPS)) and ":day:" in key
     ):
-        return pat.format(f"district:{rm.DISTRICT}")
+        return pat.format(f"district:{counters.DISTRICT}")
     if pat.startswith("hdur:"):
         return "dur:handle:" + pat.rsplit(":", 1)[1]
     return pat.split(":")[0]
@@ -253,7 +255,7 @@ def _alert(r: redis.Redis, geo: Geography, area: str, level: str, n: int = 1) ->
         areas=path,
     )
     with r.pipeline(transaction=True) as pipe:
-        store.queue_changes(pipe, {st.id: st}, (), [tr], int(r.get(c.ALERT_SEQ) or 0), NOW)
+        store.queue_changes(pipe, {st.id: st}, (), [tr], int(r.get(keys.ALERT_SEQ) or 0), NOW)
         pipe.execute()
 
 
@@ -268,6 +270,7 @@ def test_active_alerts_in_an_area_and_children_ranked_worst_first(
     assert [a["area"] for a in areas.active_alerts(r, geo, "ZM-0003")] == ["ZM-0003"]
     assert len(areas.active_alerts(r, geo, geo.district.id)) == 3
     assert areas.active_alerts(r, geo, "ZC") == []
+    HealthJob(r, geo, reg, TZ).publish(NOW)  # the processor scores the areas (the pages read the scores)
     k = areas.kpis(r, geo, reg, "ZM", "today", TZ, NOW)
     assert k["alerts"] == {"red": 1, "orange": 0, "yellow": 1, "blue": 0}
     kids = areas.children(r, geo, reg, "ZM", TZ, NOW)
@@ -303,14 +306,12 @@ def test_cell_detail(r: redis.Redis, geo: Geography, reg: Registry) -> None:
     cams = [x for x in reg.cameras.values() if x.cell_id == cell]
     sensor = next(s for s in reg.sensors.values() if s.cell_id == cell)
     p = processor(r, geo)
-    recs: list[c.Record] = [
-        c.CameraStatus(camera_id=cams[0].id, status="offline", ts=NOW - 5000, cell_id=cell)
-    ]
+    recs: list[Record] = [CameraStatus(camera_id=cams[0].id, status="offline", ts=NOW - 5000, cell_id=cell)]
     # a reading every minute for 30 hours: the history keeps one point (the highest) per 5 minutes, 24 h
     for m in range(30 * 60, 0, -1):
         value = sensor.thresholds.alarm if m == 7 else sensor.thresholds.warn / 2
         recs.append(
-            c.SensorReading(
+            SensorReading(
                 sensor_id=sensor.id,
                 metric=sensor.metric,
                 value=value,
@@ -326,7 +327,7 @@ def test_cell_detail(r: redis.Redis, geo: Geography, reg: Registry) -> None:
     while p.check_deadlines():
         pass
     _alert(r, geo, cell, "orange")
-    d = areas.cell_detail(r, geo, reg, cell, TZ, NOW)
+    d = cells.cell_detail(r, geo, reg, cell, TZ, NOW)
     assert len(d["cameras"]) == len(cams)
     off = next(x for x in d["cameras"] if x["id"] == cams[0].id)
     assert off["status"] == "offline" and off["since_ms"] == NOW - 5000
@@ -334,12 +335,12 @@ def test_cell_detail(r: redis.Redis, geo: Geography, reg: Registry) -> None:
     s = next(x for x in d["sensors"] if x["id"] == sensor.id)
     assert s["status"] == "ok" and s["ts"] == NOW - 60_000
     series = s["series"]
-    assert len(series) <= 24 * 12 + 1 and series[0][0] >= NOW - DAY - rm.SENSOR_SLOT_MS
+    assert len(series) <= 24 * 12 + 1 and series[0][0] >= NOW - DAY - counters.SENSOR_SLOT_MS
     assert [t for t, _ in series] == sorted({t for t, _ in series})
-    assert all(t % rm.SENSOR_SLOT_MS == 0 for t, _ in series)
-    peak = next(v for t, v in series if t <= NOW - 7 * 60_000 < t + rm.SENSOR_SLOT_MS)
+    assert all(t % counters.SENSOR_SLOT_MS == 0 for t, _ in series)
+    peak = next(v for t, v in series if t <= NOW - 7 * 60_000 < t + counters.SENSOR_SLOT_MS)
     assert peak == sensor.thresholds.alarm  # the slot keeps its highest reading
-    assert all(0 < r.ttl(k) <= rm.SENSOR_HIST_TTL_S for k in r.scan_iter(f"{c.TAG}:rm:sensor-hist:*"))
+    assert all(0 < r.ttl(k) <= keys.SENSOR_HIST_TTL_S for k in r.scan_iter(f"{keys.TAG}:rm:sensor-hist:*"))
     assert d["open_cases"]["handle"][0]["case"] == "OPEN1"
     assert d["open_cases"]["registration"][0] == {
         "case": "OPEN2",
@@ -350,13 +351,13 @@ def test_cell_detail(r: redis.Redis, geo: Geography, reg: Registry) -> None:
     }
     assert set(d["open_cases"]) == set(STAGES)
     closed = d["recently_closed"]
-    assert len(closed) == areas.RECENTLY_CLOSED == r.zcard(rm.cell_closed_key(cell))
+    assert len(closed) == cells.RECENTLY_CLOSED == r.zcard(keys.cell_closed_key(cell))
     assert [x["closed_ms"] for x in closed] == sorted((x["closed_ms"] for x in closed), reverse=True)
     assert closed[0]["case"] == "Z24" and closed[0]["type"] == "CM-0101"
     assert [h["to_status"] for h in d["alert_history"]] == ["firing"]
     workers = d["workers"]
     assert 1 <= len(workers) <= 2 and all("****" in w["phone_masked"] for w in workers)
-    assert r.smembers(rm.cell_cases_key(cell)) == {"OPEN1", "OPEN2"}
+    assert r.smembers(keys.cell_cases_key(cell)) == {"OPEN1", "OPEN2"}
 
 
 def test_a_case_moving_cell_leaves_the_old_cells_index(r: redis.Redis, geo: Geography) -> None:
@@ -365,8 +366,8 @@ def test_a_case_moving_cell_leaves_the_old_cells_index(r: redis.Redis, geo: Geog
     first = case_events("M", "ZM-0001", ["reported", "registered"], NOW - HOUR)
     feed(r, p, first[1].model_copy(update={"cell_id": "ZM-0005"}))
     feed(r, p, first[0])
-    assert r.smembers(rm.cell_cases_key("ZM-0005")) == set()
-    assert r.smembers(rm.cell_cases_key("ZM-0001")) == {"M"}
+    assert r.smembers(keys.cell_cases_key("ZM-0005")) == set()
+    assert r.smembers(keys.cell_cases_key("ZM-0001")) == {"M"}
 
 
 def test_search(r: redis.Redis, geo: Geography) -> None:
@@ -377,10 +378,10 @@ def test_search(r: redis.Redis, geo: Geography) -> None:
         *case_events("CASE-100", "ZM-0001", ["reported"], NOW - HOUR),
         *case_events("CASE-1001", "ZM-0001", ["reported"], NOW - HOUR),
     )
-    hits = areas.search(geo, r, "CASE-100")
+    hits = search(geo, r, "CASE-100")
     assert [(h["kind"], h["id"]) for h in hits] == [("case", "CASE-100"), ("case", "CASE-1001")]
     assert hits[0]["href"] == "/case/CASE-100"
-    assert areas.search(geo, r, "zm-0001")[0] == {
+    assert search(geo, r, "zm-0001")[0] == {
         "kind": "cell",
         "id": "ZM-0001",
         "name_zh": geo.cells["ZM-0001"].name_zh,
@@ -388,11 +389,11 @@ def test_search(r: redis.Redis, geo: Geography) -> None:
         "href": "/cell/ZM-0001",
     }
     com = geo.communities["ZM-C01"]
-    zh = areas.search(geo, r, com.name_zh)
+    zh = search(geo, r, com.name_zh)
     assert zh[0]["id"] == "ZM-C01" and all(h["kind"] == "cell" for h in zh[1:])  # exact first
-    assert areas.search(geo, r, com.name_en.upper())[0]["id"] == "ZM-C01"
+    assert search(geo, r, com.name_en.upper())[0]["id"] == "ZM-C01"
     sub = geo.subdistricts["SW"]
-    assert areas.search(geo, r, sub.name_zh)[0] == {
+    assert search(geo, r, sub.name_zh)[0] == {
         "kind": "subdistrict",
         "id": "SW",
         "name_zh": sub.name_zh,
@@ -400,11 +401,11 @@ def test_search(r: redis.Redis, geo: Geography) -> None:
         "href": "/subdistrict/SW",
     }
     cell_en = geo.cells["NZ-0001"].name_en
-    assert any(h["id"] == "NZ-0001" for h in areas.search(geo, r, cell_en.lower(), limit=50))
-    assert len(areas.search(geo, r, "网格", limit=7)) == 7
-    assert areas.search(geo, r, "  ") == [] and areas.search(geo, r, "no such place") == []
-    assert areas.search(geo, r, "CASE*") == []  # a glob is text, not a pattern
-    assert [h["id"] for h in areas.search(geo, r, "case-100")] == ["CASE-100", "CASE-1001"]
+    assert any(h["id"] == "NZ-0001" for h in search(geo, r, cell_en.lower(), limit=50))
+    assert len(search(geo, r, "网格", limit=7)) == 7
+    assert search(geo, r, "  ") == [] and search(geo, r, "no such place") == []
+    assert search(geo, r, "CASE*") == []  # a glob is text, not a pattern
+    assert [h["id"] for h in search(geo, r, "case-100")] == ["CASE-100", "CASE-1001"]
 
 
 def test_shipped_roster_covers_every_cell_with_one_or_two_workers(geo: Geography) -> None:

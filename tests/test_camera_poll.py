@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard.catalogue import load_catalogue
 from dashboard.config import ConfigError, parse_config
-from dashboard.geo import load_default_geography
-from dashboard.registry import Registry, default_registry
-from feeds.base import FeedEnv
-from feeds.camera_poll import CameraPollConfig, CameraPollFeed, state_key
+from dashboard.domain.catalogue import load_catalogue
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import Registry, default_registry
+from dashboard.store import keys
+from dashboard.store.records import CameraStatus, decode
+from dashboard.store.sink import IngestEnv
+from feeds.camera_poll import CameraPollConfig, CameraPollFeed
 from tests.conftest import wait_for
 
 TOKEN = "Bearer video-t0ken"
@@ -101,9 +102,9 @@ def platform(reg: Registry) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def env(r: redis.Redis) -> Iterator[FeedEnv]:
+def env(r: redis.Redis) -> Iterator[IngestEnv]:
     """A feed environment on the test Redis; its sinks are stopped afterwards."""
-    e = FeedEnv(client=r, geo=load_default_geography(), catalogue=load_catalogue())
+    e = IngestEnv(client=r, geo=load_default_geography(), catalogue=load_catalogue())
     yield e
     for s in e.sinks.values():
         s.stop()
@@ -130,24 +131,24 @@ def make_cfg(platform: Platform, **over: Any) -> CameraPollConfig:
     return cfg
 
 
-def statuses(r: redis.Redis) -> list[c.CameraStatus]:
+def statuses(r: redis.Redis) -> list[CameraStatus]:
     """Every camera record in the input stream, decoded through the contract."""
     out = []
-    for _id, fields in r.xrange(c.STREAM_CAMERA_STATUS):  # type: ignore[union-attr]
-        rec = c.decode("camera_status", fields)
-        assert isinstance(rec, c.CameraStatus)
+    for _id, fields in r.xrange(keys.STREAM_CAMERA_STATUS):  # type: ignore[union-attr]
+        rec = decode("camera_status", fields)
+        assert isinstance(rec, CameraStatus)
         out.append(rec)
     return out
 
 
-def test_sweeps_emit_changes_only(r: redis.Redis, env: FeedEnv, platform: Platform, reg: Registry) -> None:
+def test_sweeps_emit_changes_only(r: redis.Redis, env: IngestEnv, platform: Platform, reg: Registry) -> None:
     """First sweep: every camera once; then exactly the changed ones; an HTTP 500 changes nothing."""
     feed = CameraPollFeed.from_config(make_cfg(platform), env)
     stop = threading.Event()
     th = threading.Thread(target=feed.run, args=(stop,), daemon=True)
     th.start()
     try:
-        wait_for(lambda: r.xlen(c.STREAM_CAMERA_STATUS) == 16_000, 20, 0.05, "the first sweep")
+        wait_for(lambda: r.xlen(keys.STREAM_CAMERA_STATUS) == 16_000, 20, 0.05, "the first sweep")
     finally:
         stop.set()
         th.join(10)
@@ -158,8 +159,8 @@ def test_sweeps_emit_changes_only(r: redis.Redis, env: FeedEnv, platform: Platfo
         for x in first
     )
     assert all(x.cell_id == reg.cameras[x.camera_id].cell_id for x in first)
-    assert r.hlen(state_key("video")) == 16_000
-    h = r.hgetall(c.feed_key("video"))
+    assert r.hlen(keys.feed_state_key("video")) == 16_000
+    h = r.hgetall(keys.feed_key("video"))
     assert (h["healthy"], h["cameras_seen"], h["records"]) == ("1", "16000", "16000")
     assert int(h["last_poll_ms"]) > 0 and "last_poll_duration_ms" in h
 
@@ -170,24 +171,25 @@ def test_sweeps_emit_changes_only(r: redis.Redis, env: FeedEnv, platform: Platfo
     assert sweep is not None and len(sweep.changes) == 37
     new = statuses(r)[16_000:]
     assert sorted(x.camera_id for x in new) == sorted(flipped)
-    assert r.hget(state_key("video"), flipped[0]) == new[[x.camera_id for x in new].index(flipped[0])].status
+    now_status = new[[x.camera_id for x in new].index(flipped[0])].status
+    assert r.hget(keys.feed_state_key("video"), flipped[0]) == now_status
 
     platform.fail_with = 500
     platform.status[flipped[0]] = 0
     assert feed.poll_once() is None
-    h = r.hgetall(c.feed_key("video"))
+    h = r.hgetall(keys.feed_key("video"))
     assert h["healthy"] == "0" and "HTTP 500" in h["last_error"] and h["errors"] == "1"
-    assert r.xlen(c.STREAM_CAMERA_STATUS) == 16_037
+    assert r.xlen(keys.STREAM_CAMERA_STATUS) == 16_037
     assert feed.state[flipped[0]] != "offline"
 
     platform.fail_with = None
     sweep = feed.poll_once()
     assert sweep is not None and sweep.changes == {flipped[0]: "offline"}
-    assert r.hgetall(c.feed_key("video"))["healthy"] == "1"
-    assert r.xlen(c.STREAM_CAMERA_STATUS) == 16_038
+    assert r.hgetall(keys.feed_key("video"))["healthy"] == "1"
+    assert r.xlen(keys.STREAM_CAMERA_STATUS) == 16_038
 
 
-def test_restart_emits_nothing_unchanged(r: redis.Redis, env: FeedEnv, platform: Platform) -> None:
+def test_restart_emits_nothing_unchanged(r: redis.Redis, env: IngestEnv, platform: Platform) -> None:
     """A new collector on the same Redis resumes from the stored states: no records without changes."""
     cfg = make_cfg(platform)
     first = CameraPollFeed.from_config(cfg, env).poll_once()
@@ -195,13 +197,15 @@ def test_restart_emits_nothing_unchanged(r: redis.Redis, env: FeedEnv, platform:
     again = CameraPollFeed.from_config(cfg, env)
     sweep = again.poll_once()
     assert sweep is not None and sweep.seen == 16_000 and not sweep.records
-    assert r.xlen(c.STREAM_CAMERA_STATUS) == 16_000
+    assert r.xlen(keys.STREAM_CAMERA_STATUS) == 16_000
     platform.status["CAM-00042"] = 0 if platform.status["CAM-00042"] else 1
     sweep = again.poll_once()
     assert sweep is not None and [x.camera_id for x in sweep.records] == ["CAM-00042"]
 
 
-def test_unknown_cameras_and_statuses_are_rejected(r: redis.Redis, env: FeedEnv, platform: Platform) -> None:
+def test_unknown_cameras_and_statuses_are_rejected(
+    r: redis.Redis, env: IngestEnv, platform: Platform
+) -> None:
     """Unknown ids and unmapped statuses are counted, not emitted; the sweep still succeeds."""
     platform.extra = [{"channelId": f"CAM-9{i:04d}", "online": 1} for i in range(3)]
     platform.status["CAM-00001"] = 9
@@ -210,7 +214,7 @@ def test_unknown_cameras_and_statuses_are_rejected(r: redis.Redis, env: FeedEnv,
     sweep = feed.poll_once()
     assert sweep is not None
     assert (sweep.unknown_ids, sweep.unknown_status, len(sweep.records)) == (3, 2, 15_998)
-    h = r.hgetall(c.feed_key("video"))
+    h = r.hgetall(keys.feed_key("video"))
     assert (h["rejected"], h["unknown_ids"], h["unknown_status"]) == ("5", "3", "2")
     assert (
         "unknown camera 'CAM-90002'" in h["last_rejection"] or "is not in status_map" in h["last_rejection"]
@@ -218,7 +222,7 @@ def test_unknown_cameras_and_statuses_are_rejected(r: redis.Redis, env: FeedEnv,
 
 
 @pytest.mark.parametrize(("total_field", "pages"), [(None, 17), ("data.total", 16)])
-def test_paging(env: FeedEnv, platform: Platform, total_field: str | None, pages: int) -> None:
+def test_paging(env: IngestEnv, platform: Platform, total_field: str | None, pages: int) -> None:
     """Without a total, paging stops at a short (here: empty) page; with one, when all are read."""
     feed = CameraPollFeed.from_config(make_cfg(platform, total_field=total_field), env)
     before = platform.requests
@@ -227,15 +231,15 @@ def test_paging(env: FeedEnv, platform: Platform, total_field: str | None, pages
     assert platform.requests - before == pages
 
 
-def test_wrong_token_and_shape_fail_the_sweep(r: redis.Redis, env: FeedEnv, platform: Platform) -> None:
+def test_wrong_token_and_shape_fail_the_sweep(r: redis.Redis, env: IngestEnv, platform: Platform) -> None:
     """A 401 and a response without the item list mark the feed unhealthy and emit nothing."""
     feed = CameraPollFeed.from_config(make_cfg(platform, headers={"Authorization": "Bearer nope"}), env)
     assert feed.poll_once() is None
-    assert "HTTP 401" in r.hget(c.feed_key("video"), "last_error")  # type: ignore[operator]
+    assert "HTTP 401" in r.hget(keys.feed_key("video"), "last_error")  # type: ignore[operator]
     feed = CameraPollFeed.from_config(make_cfg(platform, items_field="data.items"), env)
     assert feed.poll_once() is None
-    assert "no list at 'data.items'" in r.hget(c.feed_key("video"), "last_error")  # type: ignore[operator]
-    assert not r.exists(c.STREAM_CAMERA_STATUS) and r.hget(c.feed_key("video"), "errors") == "2"
+    assert "no list at 'data.items'" in r.hget(keys.feed_key("video"), "last_error")  # type: ignore[operator]
+    assert not r.exists(keys.STREAM_CAMERA_STATUS) and r.hget(keys.feed_key("video"), "errors") == "2"
 
 
 def test_config_errors_name_the_field() -> None:

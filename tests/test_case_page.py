@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard import contract as c
-from dashboard.config import SlaConfig
-from dashboard.i18n import duration
-from dashboard.processor import CaseState
+from dashboard.domain.i18n import duration
+from dashboard.domain.sla import SlaConfig
+from dashboard.store import keys
+from dashboard.store.cases import CaseState
+from dashboard.store.records import CaseEvent, encode
 from layouts import case as page
 from tests.conftest import App, http_get, wait_for
 
@@ -163,8 +164,8 @@ def write(app: App, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
         "source": "test",
     }
     fields.update(kw)
-    ev = c.CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
-    app.client().xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+    ev = CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
+    app.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
 
 
 def timeline_steps(browser: Any) -> list[str]:
@@ -185,7 +186,7 @@ def test_the_case_page_shows_the_whole_case_live(app: App, browser: Any) -> None
     write(app, case, 1, "registered", now - 40 * MIN, actor="值班员")
     write(app, case, 2, "dispatched", now - 30 * MIN, department="urban_mgmt", actor="指挥中心")
     r = app.client()
-    wait_for(lambda: '"dispatched"' in (r.hget(c.CASE_INDEX, case) or ""), 20, what="the case processed")
+    wait_for(lambda: '"dispatched"' in (r.hget(keys.CASE_INDEX, case) or ""), 20, what="the case processed")
 
     browser.get(f"{app.url}/case/{case}?lang=zh-CN")
     wait_for(lambda: timeline_steps(browser) == ["reported", "registered", "dispatched"], 20, what="timeline")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.catalogue import (
+from dashboard.domain.catalogue import (
     CATEGORIES_FILE,
     DEFAULT_CATALOGUE_DIR,
     DEPARTMENTS_FILE,

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import redis
 
-from dashboard import contract as c
 from dashboard.config import ProcessorConfig
-from dashboard.geo import load_default_geography
-from dashboard.processor import Processor, places_of
-from dashboard.redis_server import EmbeddedRedis
+from dashboard.domain.counters import places_of
+from dashboard.domain.geo import load_default_geography
+from dashboard.processor.loop import Processor
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
+from dashboard.store.server import EmbeddedRedis
 from tests.conftest import ROOT, wait_for
 from tests.test_processor import TS, models
 
@@ -26,7 +28,7 @@ PATHS = [
 ]
 
 
-def workload(n_cases: int) -> list[c.CaseEvent]:
+def workload(n_cases: int) -> list[CaseEvent]:
     """Interleaved events of ``n_cases`` cases in real cells."""
     rnd = random.Random(11)
     cells = list(load_default_geography().cells)
@@ -36,7 +38,7 @@ def workload(n_cases: int) -> list[c.CaseEvent]:
         for n, step in enumerate(PATHS[i % len(PATHS)]):
             ts += rnd.randrange(60_000, 600_000)
             out.append(
-                c.CaseEvent(event_id=f"X{i}-{n}", case_id=f"X{i}", seq=n, ts=ts, step=step,  # type: ignore[arg-type]
+                CaseEvent(event_id=f"X{i}-{n}", case_id=f"X{i}", seq=n, ts=ts, step=step,  # type: ignore[arg-type]
                             event_type="CM-0101", category="city_management", cell_id=cell,
                             department="urban_mgmt" if n >= 2 else None)
             )  # fmt: skip
@@ -44,11 +46,11 @@ def workload(n_cases: int) -> list[c.CaseEvent]:
     return out
 
 
-def fill(r: redis.Redis, events: list[c.CaseEvent]) -> None:
+def fill(r: redis.Redis, events: list[CaseEvent]) -> None:
     """Append the events to the input stream."""
     pipe = r.pipeline(transaction=False)
     for e in events:
-        pipe.xadd(c.STREAM_CASE_EVENTS, c.encode(e))  # type: ignore[arg-type]
+        pipe.xadd(keys.STREAM_CASE_EVENTS, encode(e))  # type: ignore[arg-type]
     pipe.execute()
 
 
@@ -73,18 +75,18 @@ def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(short_tmp: Pat
             proc = start_processor(killed_srv.url)
             target = (kill_no + 1) * len(events) // 5
             wait_for(
-                lambda t=target: int(r.hget(c.PROCESSOR_STATS, "applied") or 0) >= t, 60, 0.01, "progress"
+                lambda t=target: int(r.hget(keys.PROCESSOR_STATS, "applied") or 0) >= t, 60, 0.01, "progress"
             )
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        assert int(r.hget(c.PROCESSOR_STATS, "applied") or 0) < len(events)
+        assert int(r.hget(keys.PROCESSOR_STATS, "applied") or 0) < len(events)
         proc = start_processor(killed_srv.url)
         try:
             wait_for(
                 lambda: (
-                    r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
-                    and int(r.hget(c.PROCESSOR_STATS, "applied") or 0)
-                    + int(r.hget(c.PROCESSOR_STATS, "illegal") or 0)
+                    r.xpending(keys.STREAM_CASE_EVENTS, "processor")["pending"] == 0
+                    and int(r.hget(keys.PROCESSOR_STATS, "applied") or 0)
+                    + int(r.hget(keys.PROCESSOR_STATS, "illegal") or 0)
                     >= len(events)
                 ),
                 60,
@@ -101,8 +103,8 @@ def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(short_tmp: Pat
         p.ensure_groups()
         while p.step():
             pass
-        stats = r.hgetall(c.PROCESSOR_STATS)
+        stats = r.hgetall(keys.PROCESSOR_STATS)
         assert int(stats["applied"]) == len(events)  # each event applied exactly once
         assert int(stats.get("duplicates", 0)) == 0
         assert models(r) == models(clean)
-        assert r.hlen(c.CASE_INDEX) == clean.hlen(c.CASE_INDEX) == 3000
+        assert r.hlen(keys.CASE_INDEX) == clean.hlen(keys.CASE_INDEX) == 3000

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard.geo import load_default_geography
-from dashboard.registry import default_registry
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import default_registry
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
 

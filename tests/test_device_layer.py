@@ -19,11 +19,12 @@ import pytest
 import redis
 from selenium.webdriver.common.by import By
 
-from dashboard import contract as c
-from dashboard.healthscore import STALE_INTERVALS
-from dashboard.i18n import t
-from dashboard.processor import CAMERA_STATE, SENSOR_LAST
-from dashboard.registry import Sensor, default_registry
+from dashboard.domain.health import STALE_INTERVALS
+from dashboard.domain.i18n import t
+from dashboard.domain.registry import Sensor, default_registry
+from dashboard.store import keys
+from dashboard.store.keys import CAMERA_STATE, SENSOR_LAST
+from dashboard.store.records import CameraStatus, SensorReading, encode
 from layouts import devices as layer
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
@@ -55,8 +56,8 @@ def all_online(app: App) -> redis.Redis:
     cams = default_registry().cameras.values()
     with r.pipeline(transaction=False) as pipe:
         for cam in cams:
-            rec = c.CameraStatus(camera_id=cam.id, status="online", ts=now, cell_id=cam.cell_id)
-            pipe.xadd(c.STREAM_CAMERA_STATUS, c.encode(rec))  # type: ignore[arg-type]
+            rec = CameraStatus(camera_id=cam.id, status="online", ts=now, cell_id=cam.cell_id)
+            pipe.xadd(keys.STREAM_CAMERA_STATUS, encode(rec))  # type: ignore[arg-type]
         pipe.execute()
     wait_for(lambda: r.hlen(CAMERA_STATE) == len(cams), 60, 0.3, "every camera online in the read model")
     return r
@@ -244,10 +245,10 @@ def test_a_silent_sensor_turns_stale_and_back_when_it_reports(app: App, browser:
     # a reading already older than three reporting intervals, at an ok level: the processor's delta says
     # "ok"; the push bridge's check finds it stale and tells the pages
     old = int(time.time() * 1000) - STALE_INTERVALS * sensor.interval_s * 1000 - 60_000
-    rec = c.SensorReading(
+    rec = SensorReading(
         sensor_id=sensor.id, metric="water_level", value=0.0, unit="m", ts=old, cell_id=sensor.cell_id
     )
-    r.xadd(c.STREAM_SENSOR_READINGS, c.encode(rec))  # type: ignore[arg-type]
+    r.xadd(keys.STREAM_SENSOR_READINGS, encode(rec))  # type: ignore[arg-type]
     wait_for(lambda: r.hexists(SENSOR_LAST, sensor.id), 15, what="the reading in the read model")
     assert http_get(app.url + "/api/v1/devices")[1]["sensors"][sensor.id] == "stale"
     assert http_get(app.url + "/api/v1/devices/" + sensor.id)[1]["status"] == "stale"

@@ -1,23 +1,27 @@
 """Devices on the map, server side, on a real Redis: the compact geometry files, the status snapshot, the
 sensor status mapping, the processor's ``dev`` deltas and camera-since times, push's merge of them, and
-stale sensors (silent for more than three reporting intervals) in the snapshot and as changes."""
+stale sensors (silent for more than three reporting intervals): marked by the processor, shown in the
+snapshot and pushed as changes."""
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard import devices
 from dashboard.config import ProcessorConfig
-from dashboard.healthscore import STALE_INTERVALS
-from dashboard.processor import CAMERA_SINCE, CAMERA_STATE, SENSOR_STATUS, Processor, sensor_level
-from dashboard.push import merge
-from dashboard.registry import Registry, Sensor, Thresholds, default_registry
+from dashboard.domain import devices
+from dashboard.domain.devices import STALE_INTERVALS, sensor_level
+from dashboard.domain.registry import Registry, Sensor, Thresholds, default_registry
+from dashboard.processor.loop import Processor
+from dashboard.queries.devices import device_info, read_statuses
+from dashboard.store import keys
+from dashboard.store.deltas import Delta
+from dashboard.store.keys import CAMERA_SINCE, CAMERA_STATE, SENSOR_STATUS
+from dashboard.store.records import STREAM_OF, CameraStatus, Record, SensorReading, encode, kind_of
+from dashboard.web.rooms import merge
 
 TS = 1_790_000_000_000
 
@@ -68,7 +72,7 @@ def test_sensor_geometry_names_each_sensors_metric(reg: Registry) -> None:
 
 
 def test_snapshot_lists_only_statuses_other_than_the_default(r: redis.Redis, reg: Registry) -> None:
-    empty = devices.read_statuses(r, reg)
+    empty = read_statuses(r, reg)
     assert empty["seq"] == 0 and empty["default"] == {"cameras": "online", "sensors": "ok"}
     assert len(empty["cameras"]) == 16_000 and set(empty["cameras"].values()) == {"unknown"}
     assert set(empty["sensors"].values()) == {"unknown"}
@@ -79,8 +83,8 @@ def test_snapshot_lists_only_statuses_other_than_the_default(r: redis.Redis, reg
     r.hset(CAMERA_STATE, mapping={cams[3]: "offline", cams[9]: "fault"})
     r.hset(SENSOR_STATUS, mapping={sid: "ok" for sid in sensors})
     r.hset(SENSOR_STATUS, sensors[0], "alarm")
-    r.set(c.DELTA_SEQ, 41)
-    snap = devices.read_statuses(r, reg)
+    r.set(keys.DELTA_SEQ, 41)
+    snap = read_statuses(r, reg)
     assert snap["seq"] == 41
     assert snap["cameras"] == {cams[3]: "offline", cams[9]: "fault"}
     assert snap["sensors"] == {sensors[0]: "alarm"}
@@ -95,28 +99,38 @@ def test_sensor_status_from_its_thresholds(value: float, status: str) -> None:
     assert sensor_level(value, Thresholds(warn=0.15, alarm=0.30)) == status
 
 
-def make(r: redis.Redis) -> Processor:
-    """A processor on ``r`` reading small batches."""
-    p = Processor(r, ProcessorConfig(batch_size=50), "t1", clock=lambda: TS + 60_000)
+class Clock:
+    """A clock a test moves."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def make(r: redis.Redis, clock: Clock | None = None) -> Processor:
+    """A processor on ``r`` reading small batches (its clock at TS + 1 min unless given)."""
+    p = Processor(r, ProcessorConfig(batch_size=50), "t1", clock=clock or Clock(TS + 60_000))
     p.ensure_groups()
     return p
 
 
-def xadd(r: redis.Redis, *recs: c.Record) -> None:
+def xadd(r: redis.Redis, *recs: Record) -> None:
     """Append records to their input streams."""
     for rec in recs:
-        r.xadd(c.STREAM_OF[c.kind_of(rec)], c.encode(rec))  # type: ignore[arg-type]
+        r.xadd(STREAM_OF[kind_of(rec)], encode(rec))  # type: ignore[arg-type]
 
 
-def new_deltas(r: redis.Redis, after: str = "-") -> list[c.Delta]:
+def new_deltas(r: redis.Redis, after: str = "-") -> list[Delta]:
     """The deltas on the output stream (after the entry id ``after``)."""
     client: Any = r
-    return [c.Delta.from_fields(f) for eid, f in client.xrange(c.STREAM_DELTAS, after, "+") if eid != after]
+    return [Delta.from_fields(f) for eid, f in client.xrange(keys.STREAM_DELTAS, after, "+") if eid != after]
 
 
-def cam(camera_id: str, status: str, ts: int = TS) -> c.CameraStatus:
+def cam(camera_id: str, status: str, ts: int = TS) -> CameraStatus:
     """A camera status record."""
-    return c.CameraStatus(camera_id=camera_id, status=status, ts=ts, cell_id="ZM-0001")
+    return CameraStatus(camera_id=camera_id, status=status, ts=ts, cell_id="ZM-0001")
 
 
 def test_a_camera_status_change_is_a_dev_entry_with_its_time(r: redis.Redis) -> None:
@@ -150,8 +164,8 @@ def test_a_sensor_crossing_its_threshold_is_a_dev_entry(r: redis.Redis, reg: Reg
     sensor = next(s for s in reg.sensors.values() if s.metric == "water_level")
     p = make(r)
 
-    def reading(value: float, n: int) -> c.SensorReading:
-        return c.SensorReading(
+    def reading(value: float, n: int) -> SensorReading:
+        return SensorReading(
             sensor_id=sensor.id,
             metric="water_level",
             value=value,
@@ -175,9 +189,9 @@ def test_a_sensor_crossing_its_threshold_is_a_dev_entry(r: redis.Redis, reg: Reg
 
 def test_merge_carries_dev_and_the_last_status_wins() -> None:
     deltas = [
-        c.Delta(seq=5, ts=TS, dev={"CAM-1": "offline", "CAM-2": "fault"}),
-        c.Delta(seq=6, ts=TS + 1, dev={"CAM-1": "online"}),
-        c.Delta(seq=7, ts=TS + 2),
+        Delta(seq=5, ts=TS, dev={"CAM-1": "offline", "CAM-2": "fault"}),
+        Delta(seq=6, ts=TS + 1, dev={"CAM-1": "online"}),
+        Delta(seq=7, ts=TS + 2),
     ]
     msg = merge(deltas)
     assert (msg["from"], msg["to"]) == (5, 7)
@@ -186,27 +200,27 @@ def test_merge_carries_dev_and_the_last_status_wins() -> None:
 
 def test_device_info_for_a_popup(r: redis.Redis, reg: Registry) -> None:
     cam_id, sensor = next(iter(reg.cameras)), next(iter(reg.sensors.values()))
-    assert devices.device_info(r, reg, cam_id) == {
+    assert device_info(r, reg, cam_id) == {
         "id": cam_id, "family": "cameras", "kind": reg.cameras[cam_id].kind,
         "name_zh": reg.cameras[cam_id].name_zh, "name_en": reg.cameras[cam_id].name_en,
         "cell": reg.cameras[cam_id].cell_id, "status": "unknown", "since": None,
     }  # fmt: skip
     r.hset(CAMERA_STATE, cam_id, "fault")
     r.hset(CAMERA_SINCE, cam_id, TS)
-    got = devices.device_info(r, reg, cam_id)
+    got = device_info(r, reg, cam_id)
     assert got is not None and (got["status"], got["since"]) == ("fault", TS)
-    info = devices.device_info(r, reg, sensor.id)
+    info = device_info(r, reg, sensor.id)
     assert info is not None and (info["status"], info["value"], info["unit"]) == (
         "unknown",
         None,
         sensor.unit,
     )
-    assert devices.device_info(r, reg, "NOPE-1") is None
+    assert device_info(r, reg, "NOPE-1") is None
 
 
-def reading(sensor: Sensor, value: float, ts: int) -> c.SensorReading:
+def reading(sensor: Sensor, value: float, ts: int) -> SensorReading:
     """A reading of ``sensor`` taken at ``ts``."""
-    return c.SensorReading(
+    return SensorReading(
         sensor_id=sensor.id,
         metric=sensor.metric,
         value=value,
@@ -230,24 +244,28 @@ def water_sensors(reg: Registry, n: int) -> list[Sensor]:
 
 def test_a_sensor_silent_for_three_intervals_is_stale_until_it_reports(r: redis.Redis, reg: Registry) -> None:
     alarmed, fine, never = water_sensors(reg, 3)
-    p = make(r)
+    clock = Clock(TS)
+    p = make(r, clock)
     xadd(r, reading(alarmed, alarmed.thresholds.alarm, TS), reading(fine, 0.0, TS))
     p.step()
     limit = silence_limit(alarmed)
 
-    at_limit = devices.read_statuses(r, reg, TS + limit)
+    clock.now = TS + limit
+    assert p.check_stale() == 0
+    at_limit = read_statuses(r, reg)
     assert at_limit["sensors"][alarmed.id] == "alarm" and fine.id not in at_limit["sensors"]
     assert at_limit["sensors"][never.id] == "unknown"
 
     # one ms later both are stale, whatever their last level; one never heard from stays unknown
-    later = TS + limit + 1
-    snap = devices.read_statuses(r, reg, later)
+    clock.now = TS + limit + 1
+    assert p.check_stale() == 2
+    snap = read_statuses(r, reg)
     assert (snap["sensors"][alarmed.id], snap["sensors"][fine.id], snap["sensors"][never.id]) == (
         "stale",
         "stale",
         "unknown",
     )
-    info = devices.device_info(r, reg, alarmed.id, later)
+    info = device_info(r, reg, alarmed.id)
     assert info is not None and (info["status"], info["value"], info["ts"]) == (
         "stale",
         alarmed.thresholds.alarm,
@@ -256,69 +274,66 @@ def test_a_sensor_silent_for_three_intervals_is_stale_until_it_reports(r: redis.
     assert r.hget(SENSOR_STATUS, alarmed.id) == "alarm"  # the stored level is kept; stale is a view of it
 
     # a fresh reading: its own level again
-    xadd(r, reading(alarmed, 0.0, later))
+    xadd(r, reading(alarmed, 0.0, clock.now))
     p.step()
-    snap = devices.read_statuses(r, reg, later)
+    snap = read_statuses(r, reg)
     assert alarmed.id not in snap["sensors"] and snap["sensors"][fine.id] == "stale"
-    info = devices.device_info(r, reg, alarmed.id, later)
+    info = device_info(r, reg, alarmed.id)
     assert info is not None and info["status"] == "ok"
 
 
-def test_stale_changes_names_only_the_sensors_that_turned(r: redis.Redis, reg: Registry) -> None:
+def test_the_processor_publishes_only_the_sensors_that_turned(r: redis.Redis, reg: Registry) -> None:
     a, b, quiet = water_sensors(reg, 3)
-    p = make(r)
+    clock = Clock(TS)
+    p = make(r, clock)
     xadd(r, reading(a, 0.0, TS), reading(b, b.thresholds.warn, TS))
     p.step()
     limit = silence_limit(a)
+    last = r.xrevrange(keys.STREAM_DELTAS, count=1)[0][0]
 
-    changes, state = devices.stale_changes(r, reg, TS + limit, None)
-    assert changes == {} and state == {}  # both fresh, the quiet one never heard from: nothing to say
-    changes, state = devices.stale_changes(r, reg, TS + limit + 1, state)
-    assert changes == {a.id: "stale", b.id: "stale"}
-    # said once more at the next call (a delta sent meanwhile may have shown a level), then nothing
-    changes, state = devices.stale_changes(r, reg, TS + limit + 2, state)
-    assert changes == {a.id: "stale", b.id: "stale"}
-    changes, state = devices.stale_changes(r, reg, TS + limit + 3, state)
-    assert changes == {}
+    clock.now = TS + limit
+    assert p.check_stale() == 0 and new_deltas(r, last) == []  # both fresh; the quiet one never reported
+    clock.now = TS + limit + 1
+    assert p.check_stale() == 2
+    (turned,) = new_deltas(r, last)
+    assert turned.dev == {a.id: "stale", b.id: "stale"} and turned.vals == []
+    assert p.check_stale() == 0 and new_deltas(r, last) == [turned]  # said once
 
-    # a reports again: back with its stored level, alone
-    now = TS + limit + 4
-    xadd(r, reading(a, a.thresholds.alarm, now))
+    # a reports again: back with its level, in its batch's delta
+    xadd(r, reading(a, a.thresholds.alarm, clock.now))
     p.step()
-    changes, state = devices.stale_changes(r, reg, now, state)
-    assert changes == {a.id: "alarm"}
-    changes, state = devices.stale_changes(r, reg, now, state)
-    assert changes == {}
+    assert new_deltas(r, last)[-1].dev == {a.id: "alarm"}
+    assert r.smembers(keys.SENSOR_STALE) == {b.id}
 
-    # a late reading of b (already stale when it came) changes its level: b is said to be stale again
-    xadd(r, reading(b, b.thresholds.alarm, TS + 1))
+    # a late reading of b (older than the silence limit) changes its stored level; b stays stale
+    seq = new_deltas(r, last)[-1].seq
+    xadd(r, reading(b, b.thresholds.alarm, TS - 1_000))
     p.step()
-    assert r.hget(SENSOR_STATUS, b.id) == "alarm"
-    changes, state = devices.stale_changes(r, reg, now, state)
-    assert changes == {b.id: "stale"}
-    assert state[b.id][0] == "alarm" and quiet.id not in state
+    assert r.hget(SENSOR_STATUS, b.id) == "alarm" and r.smembers(keys.SENSOR_STALE) == {b.id}
+    assert all(b.id not in d.dev for d in new_deltas(r, last) if d.seq > seq)
+    assert quiet.id not in r.smembers(keys.SENSOR_STALE)
 
 
-def test_the_push_bridge_emits_the_turns_as_devstatus(r: redis.Redis, reg: Registry) -> None:
+def test_the_push_bridge_sends_the_turns_in_the_rooms_delta(r: redis.Redis, reg: Registry) -> None:
     """Through a real Flask-SocketIO server and its in-process test client."""
     from zoneinfo import ZoneInfo
 
     from flask import Flask
     from flask_socketio import SocketIO
 
-    from dashboard.push import PushBridge
+    from dashboard.web.push import EVENT, PushBridge
 
     (silent,) = water_sensors(reg, 1)
-    p = make(r)
-    hour_ago = int(time.time() * 1000) - 3_600_000  # the bridge judges by the wall clock
-    xadd(r, reading(silent, silent.thresholds.warn, hour_ago))
+    clock = Clock(TS)
+    p = make(r, clock)
+    xadd(r, reading(silent, silent.thresholds.warn, TS))
     p.step()
+    last = {keys.STREAM_DELTAS: r.xrevrange(keys.STREAM_DELTAS, count=1)[0][0], keys.STREAM_ALERTS: "0-0"}
+    clock.now = TS + silence_limit(silent) + 1
+    p.check_stale()
     app = Flask(__name__)
     sio = SocketIO(app, async_mode="threading")
     page = sio.test_client(app)
-    bridge = PushBridge(sio, r, ZoneInfo("Asia/Shanghai"))
-    bridge._emit_stale()
-    got = [m["args"][0] for m in page.get_received() if m["name"] == devices.STALE_EVENT]
-    assert got == [{"dev": {silent.id: "stale"}}]
-    bridge._emit_stale()  # within STALE_CHECK_S: not read again
-    assert [m for m in page.get_received() if m["name"] == devices.STALE_EVENT] == []
+    PushBridge(sio, r, ZoneInfo("Asia/Shanghai"))._read(last)
+    got = [m["args"][0] for m in page.get_received() if m["name"] == EVENT]
+    assert [m["dev"] for m in got] == [{silent.id: "stale"}]

@@ -19,8 +19,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from dashboard import contract as c
-from dashboard.healthscore import BANDS
+from dashboard.domain.health import BANDS
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
 from layouts import area as page
 from layouts import nav
 from tests.conftest import App, http_get, wait_for
@@ -212,7 +213,7 @@ def test_click_down_from_the_district_to_a_case_and_back(app: App, browser: Any)
 
 def app_geo() -> Any:
     """The shipped geography (the app runs on it)."""
-    from dashboard.geo import load_default_geography
+    from dashboard.domain.geo import load_default_geography
 
     return load_default_geography()
 
@@ -229,7 +230,7 @@ def test_deep_links_load_directly_and_stay_live(app: App, browser: Any) -> None:
     wait_for(lambda: on_area(browser, "cell", "ZM-0001", "Tapo Community Grid 1"), 30, what="deep cell")
     # a new case in the cell shows on the page without a reload
     now = int(time.time() * 1000)
-    ev = c.CaseEvent(
+    ev = CaseEvent(
         event_id="T-LIVE-1-0",
         case_id="T-LIVE-1",
         ts=now,
@@ -239,7 +240,7 @@ def test_deep_links_load_directly_and_stay_live(app: App, browser: Any) -> None:
         cell_id="ZM-0001",
         source="test",
     )
-    app.client().xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+    app.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
     wait_for(lambda: "T-LIVE-1" in text_of(browser, page.CELL_CASES), 40, what="the new case on the page")
     assert browser.execute_script("return performance.getEntriesByType('navigation').length") == 1
 

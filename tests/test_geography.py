@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import shapely
 
-from dashboard.coords import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
-from dashboard.geo import (
+from dashboard.domain.coords import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from dashboard.domain.geo import (
     DEFAULT_DATA_DIR,
     DEFAULT_FILES,
     Geography,

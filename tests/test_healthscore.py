@@ -6,14 +6,20 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from dashboard import contract as c
-from dashboard import healthscore as hs
-from dashboard import processor as proc
 from dashboard.alerts import store
 from dashboard.alerts.model import AlertState
 from dashboard.config import ProcessorConfig
-from dashboard.geo import load_default_geography
-from dashboard.registry import default_registry
+from dashboard.domain import health as hs
+from dashboard.domain.counters import places_of
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import default_registry
+from dashboard.processor import loop as proc
+from dashboard.processor.health import HealthJob
+from dashboard.queries.health import read_compact, read_health
+from dashboard.queries.snapshot import read_snapshot
+from dashboard.store import keys
+from dashboard.store.deltas import Delta
+from dashboard.store.records import CameraStatus, CaseEvent, encode
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = 1_790_000_000_000
@@ -95,14 +101,13 @@ def test_rollup_adds_alerts_raised_on_the_area_itself() -> None:
     assert hs.rollup([], {"red": 1}).parts["alerts"] == hs.ALERT_POINTS["red"]
 
 
-def test_compact_changed_save_and_load(r: redis.Redis) -> None:
+def test_compact_and_changed() -> None:
     first = hs.compact({"ZM-0001": hs.score(QUIET), "ZM-0002": hs.score(RED_ALERT)})
     second = {**first, "ZM-0002": [100, hs.band_of(100)[1]]}
     assert hs.changed({}, first) == first
     assert hs.changed(first, second) == {"ZM-0002": [100, "#1a9850"]}
-    hs.save(r, second)
-    assert hs.load(r) == second
-    assert 0 < r.ttl(hs.HEALTH_KEY) <= hs.HEALTH_TTL_S
+    red = hs.score(RED_ALERT)
+    assert hs.Health.from_dict(red.as_dict()) == red  # the stored form reads back whole
 
 
 def _fire(r: redis.Redis, area_path: tuple[str, ...], level: str) -> None:
@@ -126,15 +131,15 @@ def _fire(r: redis.Redis, area_path: tuple[str, ...], level: str) -> None:
 def test_compute_all_scores_every_area_from_redis(r: redis.Redis) -> None:
     geo, reg = load_default_geography(), default_registry()
     cams = [cam for cam in reg.cameras.values() if cam.cell_id == "ZM-0002"]
-    p = proc.Processor(r, ProcessorConfig(), "t", places=proc.places_of(geo), clock=lambda: NOW)
+    p = proc.Processor(r, ProcessorConfig(), "t", places=places_of(geo), clock=lambda: NOW)
     p.ensure_groups()
     for cam in cams:
-        rec = c.CameraStatus(camera_id=cam.id, status="offline", ts=NOW - 1000, cell_id=cam.cell_id)
-        r.xadd(c.STREAM_CAMERA_STATUS, c.encode(rec))  # type: ignore[arg-type]
+        rec = CameraStatus(camera_id=cam.id, status="offline", ts=NOW - 1000, cell_id=cam.cell_id)
+        r.xadd(keys.STREAM_CAMERA_STATUS, encode(rec))  # type: ignore[arg-type]
     while p.step():
         pass
     _fire(r, ("ZM-0003", "ZM-C01", "ZM", geo.district.id), "red")
-    out = hs.compute_all(r, geo, reg, NOW, TZ)
+    out = HealthJob(r, geo, reg, TZ).compute(NOW)
     assert set(out) == {geo.district.id, *geo.subdistricts, *geo.communities, *geo.cells}
     assert all(100 - sum(h.parts.values()) == h.score for h in out.values())
     assert out["ZM-0001"].score == 100
@@ -145,44 +150,35 @@ def test_compute_all_scores_every_area_from_redis(r: redis.Redis) -> None:
     assert out[geo.district.id].score < 100
 
 
-def test_the_push_sends_only_changed_areas_and_the_snapshot_has_the_whole_map(r: redis.Redis) -> None:
-    """Through a real Flask-SocketIO server and its in-process test client."""
-    from flask import Flask
-    from flask_socketio import SocketIO
-
-    from dashboard.push import HEALTH_EVENT, PushBridge, Rooms, read_snapshot
-
-    geo = load_default_geography()
-    app = Flask(__name__)
-    sio = SocketIO(app, async_mode="threading")
-    page = sio.test_client(app)
-    bridge = PushBridge(sio, r, TZ, rooms=Rooms(geo))
-    bridge._emit_health(geo)
-    first = [m["args"][0] for m in page.get_received() if m["name"] == HEALTH_EVENT]
-    assert len(first) == 1 and len(first[0]) == 1 + len(geo.subdistricts) + len(geo.communities) + len(
-        geo.cells
-    )
-    assert first[0]["ZM-0001"] == [100, "#1a9850"]
-    assert read_snapshot(r, TZ)["health"] == first[0]
-    bridge._emit_health(geo)
-    assert [m for m in page.get_received() if m["name"] == HEALTH_EVENT] == []  # nothing changed
+def test_the_processor_stores_every_score_and_publishes_only_the_changes(r: redis.Redis) -> None:
+    """The one owner of the scores: what it publishes is what every page and the snapshot read."""
+    geo, reg = load_default_geography(), default_registry()
+    job = HealthJob(r, geo, reg, TZ)
+    everything = {geo.district.id, *geo.subdistricts, *geo.communities, *geo.cells}
+    assert job.publish(NOW) == len(everything)
+    (first,) = [Delta.from_fields(f) for _, f in r.xrange(keys.STREAM_DELTAS)]
+    assert set(first.health) == everything and first.health["ZM-0001"] == [100, "#1a9850"]
+    assert read_snapshot(r, TZ)["health"] == first.health == read_compact(r)
+    assert job.publish(NOW) == 0 and r.xlen(keys.STREAM_DELTAS) == 1  # nothing changed: nothing sent
     _fire(r, ("ZM-0003", "ZM-C01", "ZM", geo.district.id), "red")
-    bridge._emit_health(geo)
-    (changed,) = [m["args"][0] for m in page.get_received() if m["name"] == HEALTH_EVENT]
-    assert {"ZM-0003", "ZM-C01", "ZM", geo.district.id} <= set(changed) and "ZC" not in changed
-    assert changed["ZM-0003"][0] == 100 - hs.ALERT_POINTS["red"]
-    assert read_snapshot(r, TZ)["health"]["ZM-0003"] == changed["ZM-0003"]
+    assert job.publish(NOW) >= 4
+    changed = Delta.from_fields(r.xrevrange(keys.STREAM_DELTAS, count=1)[0][1])
+    assert {"ZM-0003", "ZM-C01", "ZM", geo.district.id} <= set(changed.health) and "ZC" not in changed.health
+    assert changed.health["ZM-0003"][0] == 100 - hs.ALERT_POINTS["red"] and changed.seq == first.seq + 1
+    assert read_snapshot(r, TZ)["health"]["ZM-0003"] == changed.health["ZM-0003"]
+    stored = read_health(r)["ZM-0003"]
+    assert stored.parts["alerts"] == hs.ALERT_POINTS["red"]  # the parts too: an area page shows them
 
 
 def test_load_is_judged_against_the_cells_usual_day(r: redis.Redis) -> None:
     """Twelve open cases are a normal day in a cell that sees 20 a day, and a backlog in a quiet one."""
     geo, reg = load_default_geography(), default_registry()
-    p = proc.Processor(r, ProcessorConfig(), "t", places=proc.places_of(geo), clock=lambda: NOW)
+    p = proc.Processor(r, ProcessorConfig(), "t", places=places_of(geo), clock=lambda: NOW)
     p.ensure_groups()
 
     def case(case_id: str, cell: str, ts: int, steps: tuple[str, ...]) -> None:
         for n, step in enumerate(steps):
-            rec = c.CaseEvent(
+            rec = CaseEvent(
                 event_id=f"{case_id}-{n}",
                 case_id=case_id,
                 seq=n,
@@ -192,7 +188,7 @@ def test_load_is_judged_against_the_cells_usual_day(r: redis.Redis) -> None:
                 category="city_management",
                 cell_id=cell,
             )
-            r.xadd(c.STREAM_CASE_EVENTS, c.encode(rec))  # type: ignore[arg-type]
+            r.xadd(keys.STREAM_CASE_EVENTS, encode(rec))  # type: ignore[arg-type]
 
     for day in (1, 2, 3):
         for i in range(20):
@@ -202,7 +198,7 @@ def test_load_is_judged_against_the_cells_usual_day(r: redis.Redis) -> None:
         case(f"B{i}", "ZM-0011", NOW - 60_000, ("reported",))
     while p.step():
         pass
-    out = hs.compute_all(r, geo, reg, NOW, TZ)
+    out = HealthJob(r, geo, reg, TZ).compute(NOW)
     busy, quiet = out["ZM-0010"], out["ZM-0011"]
     assert busy.parts["load"] == 0 and busy.score == 100
     assert quiet.parts["load"] == hs.LOAD_MAX and quiet.band == "fair"

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard.catalogue import default_catalogue
-from dashboard.coords import wgs84_to_gcj02
-from dashboard.geo import Geography, load_default_geography
-from dashboard.registry import default_registry
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.domain.coords import wgs84_to_gcj02
+from dashboard.domain.geo import Geography, load_default_geography
+from dashboard.domain.registry import default_registry
+from dashboard.store import keys
 from tests.conftest import App, wait_for
 
 TOKEN = "test-token-field-app"
@@ -81,7 +81,7 @@ def post(
 def stream_events(r: redis.Redis) -> list[dict[str, Any]]:
     """Every case event in the input stream, decoded, oldest first."""
     client: Any = r
-    return [json.loads(f["d"]) for _id, f in client.xrange(c.STREAM_CASE_EVENTS)]
+    return [json.loads(f["d"]) for _id, f in client.xrange(keys.STREAM_CASE_EVENTS)]
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [  # id, replaced fields, erro
 def test_bad_event_is_rejected_naming_the_problem(
     app: App, r: redis.Redis, replace: dict[str, Any], field: str, words: str
 ) -> None:
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     batch = [event(), event(), event(**replace)]  # two good ones and a bad one at index 2
     status, body, _ = post(app.url + "/api/v1/case-events", {"events": batch})
     assert status == 422, body
@@ -298,7 +298,7 @@ ENVELOPES: list[tuple[str, Any, str, int, str]] = [  # id, body, content type, s
 def test_bad_request_body_is_rejected(
     app: App, r: redis.Redis, body: Any, ctype: str, status: int, words: str
 ) -> None:
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     got, answer, _ = post(app.url + "/api/v1/case-events", body, content_type=ctype)
     assert got == status, answer
     assert words in answer["error"], answer
@@ -307,7 +307,7 @@ def test_bad_request_body_is_rejected(
 
 def test_oversize_chunked_body_is_413(app: App, r: redis.Redis) -> None:
     """A body without Content-Length is cut at the limit by the server: that is 413, not bad JSON."""
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     body = json.dumps({"events": [event(note="x" * MAX_BODY)]}).encode()
     conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=10)
     try:
@@ -328,7 +328,7 @@ def test_oversize_chunked_body_is_413(app: App, r: redis.Redis) -> None:
 
 @pytest.mark.parametrize("token", [None, "wrong-token", ""])
 def test_missing_or_wrong_token_is_401(app: App, r: redis.Redis, token: str | None) -> None:
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     status, body, headers = post(app.url + "/api/v1/case-events", event(), token=token)
     assert status == 401 and body["errors"][0]["field"] == "Authorization"
     assert headers.get("WWW-Authenticate", "").startswith("Bearer")
@@ -348,7 +348,7 @@ def test_same_batch_twice_is_kept_once(app: App, r: redis.Redis) -> None:
     assert status == 202, again
     assert again["accepted"] == 0 and again["duplicates"] == ids
     assert [x["status"] for x in again["results"]] == ["duplicate"] * 3
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     assert_nothing_written(app, r, before)
     assert sorted(e["event_id"] for e in stream_events(r) if e["event_id"] in ids) == sorted(ids)
 
@@ -383,22 +383,22 @@ def reading(**over: Any) -> dict[str, Any]:
 def test_sensor_readings_and_camera_statuses_are_kept(app: App, r: redis.Redis) -> None:
     client: Any = r
     reg = default_registry()
-    before = client.xlen(c.STREAM_SENSOR_READINGS)
+    before = client.xlen(keys.STREAM_SENSOR_READINGS)
     status, body, _ = post(
         app.url + "/api/v1/sensor-readings", {"readings": [reading(), reading(value=0.03)]}
     )
     assert status == 202 and body == {"accepted": 2}, body
-    wait_for(lambda: client.xlen(c.STREAM_SENSOR_READINGS) == before + 2, 10, 0.05)
-    last = json.loads(client.xrevrange(c.STREAM_SENSOR_READINGS, count=1)[0][1]["d"])
+    wait_for(lambda: client.xlen(keys.STREAM_SENSOR_READINGS) == before + 2, 10, 0.05)
+    last = json.loads(client.xrevrange(keys.STREAM_SENSOR_READINGS, count=1)[0][1]["d"])
     assert last["value"] == 0.03 and last["cell_id"] == reg.sensors["SEN-0001"].cell_id
     assert last["ts"] == T0_MS
 
-    before = client.xlen(c.STREAM_CAMERA_STATUS)
+    before = client.xlen(keys.STREAM_CAMERA_STATUS)
     statuses = [{"camera_id": "CAM-00001", "status": "offline", "time": T0_MS}]
     status, body, _ = post(app.url + "/api/v1/camera-status", {"statuses": statuses})
     assert status == 202 and body == {"accepted": 1}, body
-    wait_for(lambda: client.xlen(c.STREAM_CAMERA_STATUS) == before + 1, 10, 0.05)
-    last = json.loads(client.xrevrange(c.STREAM_CAMERA_STATUS, count=1)[0][1]["d"])
+    wait_for(lambda: client.xlen(keys.STREAM_CAMERA_STATUS) == before + 1, 10, 0.05)
+    last = json.loads(client.xrevrange(keys.STREAM_CAMERA_STATUS, count=1)[0][1]["d"])
     assert last["status"] == "offline" and last["cell_id"] == reg.cameras["CAM-00001"].cell_id
 
 
@@ -425,7 +425,7 @@ def test_bad_device_items_are_rejected(
     app: App, r: redis.Redis, path: str, item: dict[str, Any], field: str, words: str
 ) -> None:
     client: Any = r
-    stream = c.STREAM_SENSOR_READINGS if path == "sensor-readings" else c.STREAM_CAMERA_STATUS
+    stream = keys.STREAM_SENSOR_READINGS if path == "sensor-readings" else keys.STREAM_CAMERA_STATUS
     good = (
         reading()
         if path == "sensor-readings"

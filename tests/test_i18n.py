@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.i18n import LANGS, STRINGS, bundle, normalize
+from dashboard.domain.i18n import LANGS, STRINGS, bundle, normalize
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

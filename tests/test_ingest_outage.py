@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard.redis_server import EmbeddedRedis
+from dashboard.store import keys
+from dashboard.store.server import EmbeddedRedis
 from tests.conftest import App, http_get, wait_for
 from tests.test_http_cases import API_KEY, CELL, T0_MS, TOKEN, post
 
@@ -86,7 +86,7 @@ def test_outage_buffers_then_refuses_then_delivers_everything_once(
         for _ in range(3):
             status, body, _ = post_batch()
             assert status == 202 and body["dedupe"] == "checked", body
-        wait_for(lambda: r.xlen(c.STREAM_CASE_EVENTS) == len(accepted), 10, 0.05, "the first batches")
+        wait_for(lambda: r.xlen(keys.STREAM_CASE_EVENTS) == len(accepted), 10, 0.05, "the first batches")
 
         # Redis gone: accepted into the buffer (dedupe deferred) until it is full, then 503
         server.stop()
@@ -111,7 +111,7 @@ def test_outage_buffers_then_refuses_then_delivers_everything_once(
         r = redis.Redis.from_url(url, decode_responses=True)
 
         def stream_ids() -> list[str]:
-            return [json.loads(f["d"])["event_id"] for _id, f in r.xrange(c.STREAM_CASE_EVENTS)]
+            return [json.loads(f["d"])["event_id"] for _id, f in r.xrange(keys.STREAM_CASE_EVENTS)]
 
         wait_for(lambda: len(stream_ids()) >= len(accepted), 30, 0.1, "the buffered events to arrive")
         ids = stream_ids()

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dashboard.devices import STATUSES
-from dashboard.healthscore import BANDS, band_of
-from dashboard.i18n import LANGS, bundle, duration
-from dashboard.lifecycle import STAGES
+from dashboard.domain.devices import STATUSES
+from dashboard.domain.health import BANDS, band_of
+from dashboard.domain.i18n import LANGS, bundle, duration
+from dashboard.domain.lifecycle import STAGES
 from layouts import ids
 from layouts.devices import STATUS_COLOURS
 from layouts.wall import BINS, COLORS, cell_colour

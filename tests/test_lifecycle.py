@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.contract import CASE_STEPS
-from dashboard.lifecycle import TRANSITIONS, Case, Rejected, Step, apply, fold
+from dashboard.domain.lifecycle import CASE_STEPS, TRANSITIONS, Case, Rejected, Step, apply, fold
 
 STATES = [s for s in TRANSITIONS if s is not None]
 

@@ -21,12 +21,14 @@ import pytest
 import redis
 from paho.mqtt.enums import CallbackAPIVersion
 
-from dashboard import contract as c
-from dashboard.catalogue import load_catalogue
-from dashboard.geo import load_default_geography
-from dashboard.redis_server import free_port, set_pdeathsig
-from dashboard.registry import ReadingError, Registry, default_registry
-from feeds.base import FeedEnv, Sink
+from dashboard.domain.catalogue import load_catalogue
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.registry import Registry, default_registry
+from dashboard.store import keys
+from dashboard.store.records import SensorReading, decode
+from dashboard.store.server import free_port, set_pdeathsig
+from dashboard.store.sink import IngestEnv, Sink
+from dashboard.store.validate import ReadingError
 from feeds.mqtt import MqttFeed, MqttFeedConfig, parse_message
 from tests.conftest import wait_for
 
@@ -104,19 +106,19 @@ def sensor_of(reg: Registry, metric: str, n: int = 0) -> str:
     return [s.id for s in reg.sensors.values() if s.metric == metric][n]
 
 
-def readings(r: redis.Redis) -> list[c.SensorReading]:
+def readings(r: redis.Redis) -> list[SensorReading]:
     """Every reading in the input stream, decoded through the contract."""
     out = []
-    for _id, fields in r.xrange(c.STREAM_SENSOR_READINGS):  # type: ignore[union-attr]
-        rec = c.decode("sensor_reading", fields)
-        assert isinstance(rec, c.SensorReading)
+    for _id, fields in r.xrange(keys.STREAM_SENSOR_READINGS):  # type: ignore[union-attr]
+        rec = decode("sensor_reading", fields)
+        assert isinstance(rec, SensorReading)
         out.append(rec)
     return out
 
 
 def health(r: redis.Redis, name: str) -> dict[str, str]:
     """The feed's health hash."""
-    return r.hgetall(c.feed_key(name))  # type: ignore[return-value]
+    return r.hgetall(keys.feed_key(name))  # type: ignore[return-value]
 
 
 class Running:
@@ -142,12 +144,12 @@ def test_readings_rejections_and_broker_restart(r: redis.Redis, broker: Broker, 
     cfg = MqttFeedConfig(
         name="mqtt-t", port=broker.port, client_id="cb-test-1", reconnect_min_s=1, reconnect_max_s=1
     )
-    env = FeedEnv(client=r, geo=load_default_geography(), catalogue=load_catalogue())
+    env = IngestEnv(client=r, geo=load_default_geography(), catalogue=load_catalogue())
     feed = MqttFeed.from_config(cfg, env)
     run = Running(feed)
     try:
         wait_for(lambda: health(r, "mqtt-t").get("connected") == "1", 10, 0.05, "connected")
-        assert r.sismember(c.FEEDS, "mqtt-t")
+        assert r.sismember(keys.FEEDS, "mqtt-t")
         water, rain = sensor_of(reg, "water_level"), sensor_of(reg, "rainfall")
         now = int(time.time() * 1000)
         publish(
@@ -179,7 +181,7 @@ def test_readings_rejections_and_broker_restart(r: redis.Redis, broker: Broker, 
         ]
         publish(broker.port, [(t, p) for t, p, _ in bad])
         wait_for(lambda: health(r, "mqtt-t").get("rejected") == str(len(bad)), 10, 0.05, "rejections")
-        dead = [f for _, f in r.xrange(c.STREAM_DEAD_LETTER)]  # type: ignore[union-attr]
+        dead = [f for _, f in r.xrange(keys.STREAM_DEAD_LETTER)]  # type: ignore[union-attr]
         assert len(dead) == len(bad)
         for fields, (topic, payload, words) in zip(dead, bad, strict=True):
             assert fields["stream"] == f"mqtt:{topic}"
@@ -216,7 +218,7 @@ def test_full_sink_holds_messages_unacknowledged(r: redis.Redis, broker: Broker,
             broker.port, [(f"citybrain/sensors/{sid}/noise", {"value": v, "unit": "dB(A)"}) for v in values]
         )
         wait_for(lambda: health(r, "mqtt-bp").get("pending") == "5", 10, 0.05, "5 messages held back")
-        assert sink.pending() == 2 and not r.exists(c.STREAM_SENSOR_READINGS)
+        assert sink.pending() == 2 and not r.exists(keys.STREAM_SENSOR_READINGS)
         sink.start()
         wait_for(lambda: len(readings(r)) == len(values), 15, 0.05, "every reading")
         assert [x.value for x in readings(r)] == values

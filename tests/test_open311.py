@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard.catalogue import default_catalogue
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
 from tests.conftest import App, wait_for
 from tests.test_http_cases import API_KEY, CELL, CELL_AT, TOKEN, stream_events, write_config
 
@@ -231,33 +232,27 @@ BAD: list[tuple[str, dict[str, str], int, str]] = [  # id, changed fields, statu
 def test_bad_requests_get_the_spec_error_format(
     app: App, r: redis.Redis, change: dict[str, str], status: int, words: str
 ) -> None:
-    before = r.xlen(c.STREAM_CASE_EVENTS)
+    before = r.xlen(keys.STREAM_CASE_EVENTS)
     fields = report()
     fields.update(change)
     got, body, _ = post_form(app.url + V2 + "/requests.json", {k: v for k, v in fields.items() if v})
     assert got == status and is_spec_error(body, status), body
     assert words in body[0]["description"], body
     time.sleep(0.2)  # the sink writes within 50 ms: nothing may appear
-    assert r.xlen(c.STREAM_CASE_EVENTS) == before
+    assert r.xlen(keys.STREAM_CASE_EVENTS) == before
 
 
 def test_cases_of_every_source_are_listed(app: App, r: redis.Redis) -> None:
     now = int(time.time() * 1000)
     base = {"event_type": "DS-0101", "category": "disputes", "cell_id": "ZM-0002", "source": "simulator"}
     events = [
-        c.CaseEvent(
-            event_id="SIM-T-1-00", case_id="SIM-T-1", seq=0, ts=now - 60_000, step="reported", **base
-        ),
-        c.CaseEvent(
-            event_id="SIM-T-1-01", case_id="SIM-T-1", seq=1, ts=now - 50_000, step="cancelled", **base
-        ),
-        c.CaseEvent(
-            event_id="SIM-T-2-00", case_id="SIM-T-2", seq=0, ts=now - 40_000, step="reported", **base
-        ),
-        c.CaseEvent(
+        CaseEvent(event_id="SIM-T-1-00", case_id="SIM-T-1", seq=0, ts=now - 60_000, step="reported", **base),
+        CaseEvent(event_id="SIM-T-1-01", case_id="SIM-T-1", seq=1, ts=now - 50_000, step="cancelled", **base),
+        CaseEvent(event_id="SIM-T-2-00", case_id="SIM-T-2", seq=0, ts=now - 40_000, step="reported", **base),
+        CaseEvent(
             event_id="SIM-T-2-01", case_id="SIM-T-2", seq=1, ts=now - 35_000, step="registered", **base
         ),
-        c.CaseEvent(
+        CaseEvent(
             event_id="SIM-T-2-02",
             case_id="SIM-T-2",
             seq=2,
@@ -269,7 +264,7 @@ def test_cases_of_every_source_are_listed(app: App, r: redis.Redis) -> None:
     ]
     client: Any = r
     for e in events:
-        client.xadd(c.STREAM_CASE_EVENTS, c.encode(e))
+        client.xadd(keys.STREAM_CASE_EVENTS, encode(e))
 
     def listed() -> dict[str, Any]:
         _, body, _ = call(app.url + V2 + "/requests.json?service_code=DS-0101&locale=en")

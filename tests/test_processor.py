@@ -10,10 +10,12 @@ from typing import Any
 
 import redis
 
-from dashboard import contract as c
-from dashboard import readmodel as rm
 from dashboard.config import ProcessorConfig
-from dashboard.processor import Processor
+from dashboard.domain import counters
+from dashboard.processor.loop import Processor
+from dashboard.store import keys
+from dashboard.store.deltas import Delta
+from dashboard.store.records import STREAM_OF, CameraStatus, CaseEvent, Record, encode, kind_of
 
 TS = 1_790_000_000_000  # 2026-09-21 22:13 in Shanghai
 DAY = "20260921"
@@ -32,8 +34,8 @@ class Clock:
 
 def ev(
     case: str, step: str, n: int, cell: str = "ZM-0001", dept: str | None = "urban_mgmt", **kw: Any
-) -> c.CaseEvent:
-    return c.CaseEvent(
+) -> CaseEvent:
+    return CaseEvent(
         event_id=f"{case}-{n}",
         case_id=case,
         seq=n,
@@ -47,9 +49,9 @@ def ev(
     )
 
 
-def xadd(r: redis.Redis, *recs: c.Record) -> None:
+def xadd(r: redis.Redis, *recs: Record) -> None:
     for rec in recs:
-        r.xadd(c.STREAM_OF[c.kind_of(rec)], c.encode(rec))  # type: ignore[arg-type]
+        r.xadd(STREAM_OF[kind_of(rec)], encode(rec))  # type: ignore[arg-type]
 
 
 def drain(p: Processor) -> int:
@@ -61,9 +63,9 @@ def drain(p: Processor) -> int:
 
 def make(r: redis.Redis, consumer: str = "t1", clock: Clock | None = None) -> Processor:
     places = {
-        "ZM-0001": rm.Place("ZM-0001", "ZM-C01", "ZM"),
-        "ZM-0002": rm.Place("ZM-0002", "ZM-C01", "ZM"),
-        "SW-0001": rm.Place("SW-0001", "SW-C01", "SW"),
+        "ZM-0001": counters.Place("ZM-0001", "ZM-C01", "ZM"),
+        "ZM-0002": counters.Place("ZM-0002", "ZM-C01", "ZM"),
+        "SW-0001": counters.Place("SW-0001", "SW-C01", "SW"),
     }
     p = Processor(
         r, ProcessorConfig(batch_size=7, claim_idle_ms=1000), consumer, places=places, clock=clock or Clock()
@@ -79,12 +81,13 @@ def ints(h: dict[str, str]) -> dict[str, int]:
 def models(r: redis.Redis) -> dict[str, dict[str, int]]:
     """Every counter hash of the read models (zeros dropped), for comparing two runs."""
     out = {}
-    for key in sorted(r.scan_iter(f"{c.TAG}:rm:*")):
+    for key in sorted(r.scan_iter(f"{keys.TAG}:rm:*")):
         if r.type(key) == "hash" and key not in (
-            c.CASE_INDEX,
-            c.PROCESSOR_STATS,
-            "{cb}:rm:camera",
-            "{cb}:rm:sensor-last",
+            keys.CASE_INDEX,
+            keys.PROCESSOR_STATS,
+            keys.CAMERA_STATE,
+            keys.SENSOR_LAST,
+            keys.HEALTH,  # scores at the time they were computed: not a function of the events alone
         ):
             out[key] = ints(r.hgetall(key))
     return out
@@ -101,15 +104,14 @@ def test_open_cases_per_cell_and_stage(r: redis.Redis) -> None:
     )
     xadd(r, ev("C", "reported", 0), ev("C", "cancelled", 1), ev("D", "reported", 0, "SW-0001"))
     drain(p)
-    assert ints(r.hgetall(c.CELL_OPEN)) == {"ZM-0001": 1, "ZM-0002": 1, "SW-0001": 1}
-    assert r.hget(c.COUNTERS, "open") == "3"
-    open_ = ints(r.hgetall(rm.OPEN))
+    assert ints(r.hgetall(keys.CELL_OPEN)) == {"ZM-0001": 1, "ZM-0002": 1, "SW-0001": 1}
+    assert r.hget(keys.COUNTERS, "open") == "3"
+    open_ = ints(r.hgetall(keys.OPEN))
     assert open_["district:all:handle"] == 1 and open_["district:all:registration"] == 2
     assert open_["subdistrict:ZM:handle"] == 1 and open_["dept:urban_mgmt:handle"] == 1
-    day = ints(r.hgetall(rm.day_key(DAY)))
+    day = ints(r.hgetall(keys.day_key(DAY)))
     assert day["reported"] == 4 and day["cancelled"] == 1 and day["dispatched:dept:urban_mgmt"] == 1
-    assert r.hget(c.COUNTERS, f"reported:{DAY}") == "4"
-    assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
+    assert r.xpending(keys.STREAM_CASE_EVENTS, "processor")["pending"] == 0
 
 
 def test_invariants_hold_after_a_busy_mix(r: redis.Redis) -> None:
@@ -127,14 +129,14 @@ def test_invariants_hold_after_a_busy_mix(r: redis.Redis) -> None:
         cell = rnd.choice(["ZM-0001", "ZM-0002", "SW-0001"])
         xadd(r, *[ev(f"K{i}", s, n, cell) for n, s in enumerate(path)])
     drain(p)
-    open_ = ints(r.hgetall(rm.OPEN))
-    total = int(r.hget(c.COUNTERS, "open") or 0)
+    open_ = ints(r.hgetall(keys.OPEN))
+    total = int(r.hget(keys.COUNTERS, "open") or 0)
     assert sum(v for k, v in open_.items() if k.startswith("district:")) == total
     assert sum(v for k, v in open_.items() if k.startswith("subdistrict:")) == total
     assert sum(v for k, v in open_.items() if k.startswith("cell:")) == total
     assert sum(v for k, v in open_.items() if k.startswith("dept:")) == total
-    assert sum(ints(r.hgetall(c.CELL_OPEN)).values()) == total
-    indexed = [json.loads(v) for v in r.hvals(c.CASE_INDEX)]
+    assert sum(ints(r.hgetall(keys.CELL_OPEN)).values()) == total
+    indexed = [json.loads(v) for v in r.hvals(keys.CASE_INDEX)]
     assert sum(1 for x in indexed if x["open"] and x["valid"]) == total
 
 
@@ -152,7 +154,7 @@ def test_shuffled_and_duplicated_delivery_gives_the_same_read_models(r: redis.Re
     xadd(r, *mixed)
     drain(p)
     assert models(r) == in_order
-    assert int(r.hget(c.PROCESSOR_STATS, "duplicates") or 0) == 10
+    assert int(r.hget(keys.PROCESSOR_STATS, "duplicates") or 0) == 10
 
 
 def test_a_record_delivered_twice_counts_once(r: redis.Redis) -> None:
@@ -162,8 +164,8 @@ def test_a_record_delivered_twice_counts_once(r: redis.Redis) -> None:
     drain(p)
     xadd(r, *batch)
     drain(p)
-    assert r.hget(c.CELL_OPEN, "ZM-0001") == "2"
-    stats = r.hgetall(c.PROCESSOR_STATS)
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "2"
+    stats = r.hgetall(keys.PROCESSOR_STATS)
     assert stats["applied"] == "2" and stats["duplicates"] == "4"
 
 
@@ -171,23 +173,23 @@ def test_illegal_transition_is_dead_lettered_and_not_applied(r: redis.Redis) -> 
     p = make(r)
     xadd(r, ev("A", "reported", 0), ev("A", "closed", 1))
     drain(p)
-    dead = r.xrange(c.STREAM_DEAD_LETTER)
+    dead = r.xrange(keys.STREAM_DEAD_LETTER)
     assert len(dead) == 1 and "illegal transition: closed from reported" in dead[0][1]["reason"]
-    assert r.hget(c.PROCESSOR_STATS, "illegal") == "1"
-    assert r.hget(c.CELL_OPEN, "ZM-0001") == "1"
-    assert json.loads(r.hget(c.CASE_INDEX, "A") or "{}")["step"] == "reported"
+    assert r.hget(keys.PROCESSOR_STATS, "illegal") == "1"
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "1"
+    assert json.loads(r.hget(keys.CASE_INDEX, "A") or "{}")["step"] == "reported"
 
 
 def test_malformed_entries_go_to_dead_letter_and_processing_goes_on(r: redis.Redis) -> None:
     p = make(r)
-    r.xadd(c.STREAM_CASE_EVENTS, {"v": "1", "d": json.dumps({"event_id": "x"})})
-    r.xadd(c.STREAM_CAMERA_STATUS, {"garbage": "1"})
+    r.xadd(keys.STREAM_CASE_EVENTS, {"v": "1", "d": json.dumps({"event_id": "x"})})
+    r.xadd(keys.STREAM_CAMERA_STATUS, {"garbage": "1"})
     xadd(r, ev("A", "reported", 0))
     drain(p)
-    reasons = sorted(f["reason"] for _, f in r.xrange(c.STREAM_DEAD_LETTER))
+    reasons = sorted(f["reason"] for _, f in r.xrange(keys.STREAM_DEAD_LETTER))
     assert len(reasons) == 2
     assert any("case_id" in x for x in reasons) and any("no 'd' field" in x for x in reasons)
-    assert r.hget(c.CELL_OPEN, "ZM-0001") == "1"
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "1"
 
 
 def test_deltas_are_consecutive_and_add_up_to_the_read_models(r: redis.Redis) -> None:
@@ -196,15 +198,20 @@ def test_deltas_are_consecutive_and_add_up_to_the_read_models(r: redis.Redis) ->
         xadd(r, ev(f"K{i}", "reported", 0, ["ZM-0001", "ZM-0002", "SW-0001"][i % 3]))
     xadd(r, ev("K1", "registered", 1), ev("K1", "cancelled", 2))
     drain(p)
-    deltas = [c.Delta.from_fields(f) for _, f in r.xrange(c.STREAM_DELTAS)]
+    deltas = [Delta.from_fields(f) for _, f in r.xrange(keys.STREAM_DELTAS)]
     assert [d.seq for d in deltas] == list(range(1, len(deltas) + 1))
-    assert int(r.get(c.DELTA_SEQ) or 0) == len(deltas)
-    summed: dict[str, int] = {}
+    assert int(r.get(keys.DELTA_SEQ) or 0) == len(deltas)
+    last: dict[tuple[str, ...], int] = {}  # each counter's newest value, as a page applying them has
     for d in deltas:
-        for cell, n in d.inc.get(c.CELL_OPEN, {}).items():
-            summed[cell] = summed.get(cell, 0) + n
-    assert {k: v for k, v in summed.items() if v} == ints(r.hgetall(c.CELL_OPEN))
+        last.update(d.vals)
+    cells = {p[1]: n for p, n in last.items() if p[0] == "cells"}
+    assert {k: v for k, v in cells.items() if v} == ints(r.hgetall(keys.CELL_OPEN))
+    assert last[("kpi", "open")] == int(r.hget(keys.COUNTERS, "open") or 0) == 19
+    assert last[("days", DAY, "n", "reported")] == 20 and last[("days", DAY, "n", "cancelled")] == 1
     assert sum(len(d.ticker) for d in deltas) == 22
+    # a delta carries what it changed: the new values of the counters its batch touched, no others
+    heads = {p[0] for d in deltas for p, _ in d.vals}
+    assert heads <= {"cells", "kpi", "open", "overdue", "days", "hours", "m5"}
 
 
 def test_stage_goes_overdue_exactly_at_its_deadline(r: redis.Redis) -> None:
@@ -213,21 +220,21 @@ def test_stage_goes_overdue_exactly_at_its_deadline(r: redis.Redis) -> None:
     xadd(r, ev("A", "reported", 0, ts=TS), ev("A", "registered", 1, ts=TS), ev("A", "dispatched", 2, ts=TS))
     drain(p)
     due = TS + 24 * HOUR_MS  # ordinary case: handling within 24 h
-    assert r.zscore(rm.DEADLINES, "A") == due
+    assert r.zscore(keys.DEADLINES, "A") == due
     clock.now = due - 1
     assert p.check_deadlines() == 0
     clock.now = due
     assert p.check_deadlines() == 1
-    assert r.zscore(rm.OVERDUE, "A") == due and r.zscore(rm.DEADLINES, "A") is None
-    assert ints(r.hgetall(rm.OVERDUE_N))["dept:urban_mgmt"] == 1
-    assert r.hget(c.COUNTERS, "overdue") == "1"
-    item = json.loads(r.xrange(rm.STREAM_OVERDUE)[0][1]["d"])
+    assert r.zscore(keys.OVERDUE, "A") == due and r.zscore(keys.DEADLINES, "A") is None
+    assert ints(r.hgetall(keys.OVERDUE_N))["dept:urban_mgmt"] == 1
+    assert r.hget(keys.COUNTERS, "overdue") == "1"
+    item = json.loads(r.xrange(keys.STREAM_OVERDUE)[0][1]["d"])
     assert item["case"] == "A" and item["stage"] == "handle" and item["deadline"] == due
     assert p.check_deadlines() == 0  # once
     xadd(r, ev("A", "handled", 3, ts=due + 5))  # late, but it moves on: no longer overdue
     drain(p)
-    assert r.zscore(rm.OVERDUE, "A") is None and int(r.hget(c.COUNTERS, "overdue") or 0) == 0
-    assert r.zscore(rm.DEADLINES, "A") is not None
+    assert r.zscore(keys.OVERDUE, "A") is None and int(r.hget(keys.COUNTERS, "overdue") or 0) == 0
+    assert r.zscore(keys.DEADLINES, "A") is not None
 
 
 def test_urgent_cases_have_shorter_deadlines_and_on_time_rate(r: redis.Redis) -> None:
@@ -238,7 +245,7 @@ def test_urgent_cases_have_shorter_deadlines_and_on_time_rate(r: redis.Redis) ->
             ("feedback", 2000), ("verified", 2001), ("closed", 2002)]  # fmt: skip
     xadd(r, *[ev("L", s, n, ts=TS + m * 60_000) for n, (s, m) in enumerate(slow)])
     drain(p)
-    days = {k: ints(r.hgetall(k)) for k in r.scan_iter(f"{c.TAG}:rm:day:*")}
+    days = {k: ints(r.hgetall(k)) for k in r.scan_iter(f"{keys.TAG}:rm:day:*")}
     total_ontime = sum(d.get("ontime", 0) for d in days.values())
     total_late = sum(d.get("late", 0) for d in days.values())
     assert (total_ontime, total_late) == (1, 1)
@@ -247,37 +254,37 @@ def test_urgent_cases_have_shorter_deadlines_and_on_time_rate(r: redis.Redis) ->
 def test_unacknowledged_entries_are_processed_after_a_crash(r: redis.Redis) -> None:
     xadd(r, *[ev(f"P{i}", "reported", 0) for i in range(10)])
     p = make(r, "crashy")
-    r.xreadgroup("processor", "crashy", {c.STREAM_CASE_EVENTS: ">"}, count=4)
-    assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 4
+    r.xreadgroup("processor", "crashy", {keys.STREAM_CASE_EVENTS: ">"}, count=4)
+    assert r.xpending(keys.STREAM_CASE_EVENTS, "processor")["pending"] == 4
     drain(p)
-    assert r.hget(c.CELL_OPEN, "ZM-0001") == "10"
-    assert r.xpending(c.STREAM_CASE_EVENTS, "processor")["pending"] == 0
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "10"
+    assert r.xpending(keys.STREAM_CASE_EVENTS, "processor")["pending"] == 0
 
 
 def test_another_consumers_idle_pending_entries_are_claimed(r: redis.Redis) -> None:
     xadd(r, *[ev(f"Q{i}", "reported", 0) for i in range(5)])
     make(r, "gone")
-    r.xreadgroup("processor", "gone", {c.STREAM_CASE_EVENTS: ">"}, count=5)
+    r.xreadgroup("processor", "gone", {keys.STREAM_CASE_EVENTS: ">"}, count=5)
     p = make(r, "other")
     assert p.step() == 0  # the dead consumer's entries are not idle long enough yet
     time.sleep(1.1)  # not a timed assertion: lets the entries become idle
     drain(p)
-    assert r.hget(c.CELL_OPEN, "ZM-0001") == "5"
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "5"
 
 
 def test_cameras_counted_by_state_change(r: redis.Redis) -> None:
     p = make(r)
     xadd(
         r,
-        c.CameraStatus(camera_id="K1", status="online", ts=TS, cell_id="X"),
-        c.CameraStatus(camera_id="K2", status="offline", ts=TS, cell_id="X"),
-        c.CameraStatus(camera_id="K1", status="fault", ts=TS, cell_id="X"),
-        c.CameraStatus(camera_id="K2", status="online", ts=TS, cell_id="X"),
-        c.CameraStatus(camera_id="K2", status="online", ts=TS, cell_id="X"),
+        CameraStatus(camera_id="K1", status="online", ts=TS, cell_id="X"),
+        CameraStatus(camera_id="K2", status="offline", ts=TS, cell_id="X"),
+        CameraStatus(camera_id="K1", status="fault", ts=TS, cell_id="X"),
+        CameraStatus(camera_id="K2", status="online", ts=TS, cell_id="X"),
+        CameraStatus(camera_id="K2", status="online", ts=TS, cell_id="X"),
     )
     drain(p)
-    assert r.hget(c.COUNTERS, "cameras") == "2"
-    assert r.hget(c.COUNTERS, "cameras_down") == "1"
+    assert r.hget(keys.COUNTERS, "cameras") == "2"
+    assert r.hget(keys.COUNTERS, "cameras_down") == "1"
 
 
 def test_trim_forgets_old_closed_cases_and_keeps_open_ones(r: redis.Redis) -> None:
@@ -295,16 +302,16 @@ def test_trim_forgets_old_closed_cases_and_keeps_open_ones(r: redis.Redis) -> No
     xadd(r, ev("NEW2", "reported", 0, ts=clock.now))
     drain(p)
     assert p.trim() == 1
-    assert r.hexists(c.CASE_INDEX, "OLD") is False and r.zscore(c.CASES_BY_TIME, "OLD") is None
-    assert r.hexists(c.CASE_INDEX, "OPEN") and r.hexists(c.CASE_INDEX, "NEW2")
+    assert r.hexists(keys.CASE_INDEX, "OLD") is False and r.zscore(keys.CASES_BY_TIME, "OLD") is None
+    assert r.hexists(keys.CASE_INDEX, "OPEN") and r.hexists(keys.CASE_INDEX, "NEW2")
     assert p.trim() == 0
 
 
 def test_median_stage_time_from_the_duration_histograms() -> None:
-    from dashboard.push import stage_medians
+    from dashboard.queries.snapshot import stage_medians
 
-    assert rm.median_minutes({}) is None
+    assert counters.median_minutes({}) is None
     # 3 stages of ~1 min (bucket 1: 1..1.41 min) and 2 of ~30 min: the median is in the 1-minute bucket
-    day = {"dur:handle:1": "3", f"dur:handle:{rm.duration_bucket(30 * 60_000)}": "2", "reported": "9"}
-    med = stage_medians(day)
+    day = {"dur:handle:1": "3", f"dur:handle:{counters.duration_bucket(30 * 60_000)}": "2", "reported": "9"}
+    med = stage_medians(keys.day_key(DAY), day)
     assert set(med) == {"handle"} and 1.0 <= med["handle"] <= 1.5

@@ -8,23 +8,22 @@ from typing import Any
 
 import pytest
 
-from dashboard import contract as c
-from dashboard import readmodel as rm
-from dashboard.freshness import kind_status, status_changed
-from dashboard.geo import Geography, load_default_geography
-from dashboard.push import (
+from dashboard.domain.freshness import kind_status, status_changed
+from dashboard.domain.geo import Geography, load_default_geography
+from dashboard.domain.registry import default_registry
+from dashboard.store import keys
+from dashboard.store.deltas import Delta
+from dashboard.store.records import CaseEvent, encode
+from dashboard.web.rooms import (
     WALL_ROOM,
     Rooms,
     area_filter,
     area_ids,
-    keys,
     merge,
     room_for,
     room_message,
     tick_items,
-    wire_key,
 )
-from dashboard.registry import default_registry
 from tests.conftest import App, wait_for
 
 
@@ -34,49 +33,53 @@ def geo() -> Geography:
     return load_default_geography()
 
 
-def delta(seq: int, cell: str, sub: str, comm: str, case: str = "K-1") -> c.Delta:
-    """A delta as the processor writes it for one case reported in ``cell``."""
-    day = rm.day_key("20260101")
-    return c.Delta(
+DAY = "20260101"
+
+
+def delta(seq: int, cell: str, sub: str, comm: str, case: str = "K-1", n: int = 1) -> Delta:
+    """A delta as the processor writes it when ``cell`` has ``n`` cases (one reported now)."""
+    return Delta(
         seq=seq,
         ts=1,
-        inc={
-            c.CELL_OPEN: {cell: 1},
-            c.COUNTERS: {"open": 1, "reported:20260101": 1},
-            rm.OPEN: {
-                f"cell:{cell}:registration": 1,
-                f"community:{comm}:registration": 1,
-                f"subdistrict:{sub}:registration": 1,
-                "district:all:registration": 1,
-                "dept:-:registration": 1,
-            },
-            day: {"reported": 1, f"reported:cell:{cell}": 1, f"reported:subdistrict:{sub}": 1},
-        },
+        vals=[
+            (("cells", cell), n),
+            (("kpi", "open"), n),
+            (("open", "cell", cell, "registration"), n),
+            (("open", "community", comm, "registration"), n),
+            (("open", "subdistrict", sub, "registration"), n),
+            (("open", "district", "all", "registration"), n),
+            (("open", "dept", "-", "registration"), n),
+            (("days", DAY, "n", "reported"), n),
+            (("days", DAY, "by", "cell", cell, "reported"), n),
+            (("days", DAY, "by", "subdistrict", sub, "reported"), n),
+        ],
         ticker=[{"case": case, "cell": cell, "step": "reported", "ts": 1}],
     )
 
 
-def test_wire_format_is_compact() -> None:
-    """Read-model keys travel as one letter (a day's and an hour's with their date), ticker items as
-    lists in TICK_FIELDS order, at most 15 of them; no empty device map."""
-    assert wire_key(c.CELL_OPEN) == keys()["cells"] == "c"
-    assert wire_key(rm.day_key("20261128")) == "d20261128" and wire_key(rm.OPEN) == keys()["open"]
-    batch = [delta(i, "ZM-0001", "ZM", "ZM-C01", f"K-{i}") for i in range(1, 31)]
+def test_a_message_carries_new_values_nested_so_repeats_and_merges_are_harmless() -> None:
+    """The last value of each counter wins; the counters travel as nested objects (no Redis field
+    grammar); ticker items as lists in TICK_FIELDS order, at most 15; no empty device map."""
+    batch = [delta(i, "ZM-0001", "ZM", "ZM-C01", f"K-{i}", n=i) for i in range(1, 31)]
     msg = merge(batch)
-    assert msg["inc"]["c"] == {"ZM-0001": 30} and msg["inc"]["d20260101"]["reported"] == 30
+    assert msg["set"]["cells"] == {"ZM-0001": 30} and msg["set"]["days"][DAY]["n"]["reported"] == 30
+    assert msg["set"]["open"]["district"]["all"]["registration"] == 30
+    assert msg["set"]["days"][DAY]["by"]["subdistrict"]["ZM"] == {"reported": 30}
     assert len(msg["ticker"]) == 15 and msg["ticker"][-1][:3] == [1, "K-30", "ZM-0001"]
     first = {"ts": 1, "case": "K-16", "cell": "ZM-0001", "step": "reported"}
     assert tick_items(msg["ticker"])[0] == {"type": None, "dept": None, "priority": None, **first}
     assert "dev" not in msg
-    undone = merge([*batch[:1], c.Delta(seq=2, ts=1, inc={c.CELL_OPEN: {"ZM-0001": -1}})])
-    assert "c" not in undone["inc"]  # +1 then -1: nothing to send
+    # a repeated delta or a merge of overlapping runs gives the same values
+    assert merge([*batch, batch[-1]])["set"] == msg["set"] == merge(batch[-3:])["set"]
+    back = merge([*batch[:1], Delta(seq=2, ts=1, vals=[(("cells", "ZM-0001"), 0)])])
+    assert back["set"]["cells"] == {"ZM-0001": 0}  # a count going back to 0 is sent as 0
 
 
 def test_area_rooms_get_only_their_devices(geo: Geography) -> None:
     reg = default_registry()
     cam_in = next(k for k in reg.cameras.values() if k.cell_id.startswith("ZM-"))
     cam_out = next(k for k in reg.cameras.values() if not k.cell_id.startswith("ZM-"))
-    d = c.Delta(seq=5, ts=1, dev={cam_in.id: "offline", cam_out.id: "offline"})
+    d = Delta(seq=5, ts=1, dev={cam_in.id: "offline", cam_out.id: "offline"})
     rooms = Rooms(geo)
     assert room_message("area:ZM", [d], rooms.filters("area:ZM"))["dev"] == {cam_in.id: "offline"}  # type: ignore[index]
     assert set(room_message(WALL_ROOM, [d], rooms.filters(WALL_ROOM))["dev"]) == {cam_in.id, cam_out.id}  # type: ignore[index]
@@ -107,18 +110,18 @@ def test_area_holds_its_communities_and_cells(geo: Geography) -> None:
     assert area_ids(geo, "ZM-0001") == frozenset({"ZM-0001"})
 
 
-def test_area_filter_keeps_only_fields_inside_the_area(geo: Geography) -> None:
+def test_area_filter_keeps_only_counters_inside_the_area(geo: Geography) -> None:
     keep = area_filter(area_ids(geo, "ZM-C01"))
     cell = geo.children("ZM-C01")[0].id
     other = next(a.id for a in geo.cells.values() if a.parent_id != "ZM-C01")
-    day = rm.day_key("20260101")
-    assert keep(c.CELL_OPEN, cell) and not keep(c.CELL_OPEN, other)
-    assert keep(rm.OPEN, f"cell:{cell}:handle") and keep(rm.OPEN, "community:ZM-C01:handle")
-    assert not keep(rm.OPEN, "subdistrict:ZM:handle")  # the parent is not inside the area
-    assert not keep(rm.OPEN, "district:all:handle") and not keep(rm.OPEN, "dept:d1:handle")
-    assert keep(rm.OVERDUE_N, f"cell:{cell}") and not keep(rm.OVERDUE_N, f"cell:{other}")
-    assert keep(day, f"reported:cell:{cell}") and not keep(day, "reported")
-    assert not keep(c.COUNTERS, "open")
+    assert keep(("cells", cell)) and not keep(("cells", other))
+    assert keep(("open", "cell", cell, "handle")) and keep(("open", "community", "ZM-C01", "handle"))
+    assert not keep(("open", "subdistrict", "ZM", "handle"))  # the parent is not inside the area
+    assert not keep(("open", "district", "all", "handle")) and not keep(("open", "dept", "d1", "handle"))
+    assert keep(("overdue", "cell", cell)) and not keep(("overdue", "cell", other))
+    assert keep(("days", DAY, "by", "cell", cell, "reported")) and not keep(("days", DAY, "n", "reported"))
+    assert keep(("health", cell)) and not keep(("health", "ZM"))
+    assert not keep(("kpi", "open"))
 
 
 def test_each_room_gets_what_it_shows(geo: Geography) -> None:
@@ -133,23 +136,24 @@ def test_each_room_gets_what_it_shows(geo: Geography) -> None:
 
     wall = room_message(WALL_ROOM, batch, rooms.filters(WALL_ROOM))
     assert wall is not None and wall == {k: v for k, v in merge(batch).items() if k != "overdue_changed"}
-    assert wall["inc"]["k"]["open"] == 2 and len(wall["ticker"]) == 2
+    assert wall["set"]["kpi"]["open"] == 1 and len(wall["ticker"]) == 2
+    assert "cell" not in wall["set"]["open"] and "cell" not in wall["set"]["days"][DAY]["by"]
 
     area = room_message(f"area:{sub}", batch, rooms.filters(f"area:{sub}"))
     assert area is not None and (area["from"], area["to"]) == (7, 8)
-    assert area["inc"]["c"] == {cell: 1}
-    assert set(area["inc"]["o"]) == {f"cell:{cell}:registration", f"community:{comm}:registration",
-                                         f"subdistrict:{sub}:registration"}  # fmt: skip
-    assert "k" not in area["inc"] and [t["case"] for t in tick_items(area["ticker"])] == ["K-1"]
+    assert area["set"]["cells"] == {cell: 1}
+    one = {"registration": 1}
+    assert area["set"]["open"] == {"cell": {cell: one}, "community": {comm: one}, "subdistrict": {sub: one}}
+    assert "kpi" not in area["set"] and [t["case"] for t in tick_items(area["ticker"])] == ["K-1"]
 
     # a room far from both cases still gets the seq range (a page tells a gap from "nothing here")
     far = next(s for s in geo.subdistricts if s not in (sub, away_sub))
     empty = room_message(f"area:{far}", batch, rooms.filters(f"area:{far}"))
-    assert empty is not None and empty["inc"] == {} and empty["ticker"] == [] and empty["to"] == 8
+    assert empty == {"from": 7, "to": 8, "ts": 1}
 
     case = room_message("case:K-2", batch, rooms.filters("case:K-2"))
     assert (
-        case is not None and [t["case"] for t in tick_items(case["ticker"])] == ["K-2"] and "inc" not in case
+        case is not None and [t["case"] for t in tick_items(case["ticker"])] == ["K-2"] and "set" not in case
     )
     assert room_message("case:K-3", batch, rooms.filters("case:K-3")) is None
     assert rooms.filters(f"area:{sub}") is rooms.filters(f"area:{sub}")  # built once
@@ -170,7 +174,7 @@ def test_rooms_track_members(geo: Geography) -> None:
 
 
 def feed(stale: bool, beat: int | None) -> dict[str, Any]:
-    """One feed's health as dashboard.health.feeds_health reports it."""
+    """One feed's health as dashboard.queries.status.feeds_health reports it."""
     return {"stale": stale, "heartbeat_ms": beat, "healthy": not stale}
 
 
@@ -209,20 +213,22 @@ def test_a_socket_client_in_an_area_room_gets_only_that_area(short_tmp: Path, ge
         now = int(time.time() * 1000)
         inside, outside = "ZM-0001", next(i for i in geo.cells if not i.startswith("ZM"))
         for case, cell in (("IN-1", inside), ("OUT-1", outside)):
-            ev = c.CaseEvent(
+            ev = CaseEvent(
                 event_id=f"{case}-0", case_id=case, ts=now, step="reported", event_type="CM-0101",
                 category="city_management", cell_id=cell, source="test",
             )  # fmt: skip
-            r.xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+            r.xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
         wait_for(
-            lambda: r.hget(c.CELL_OPEN, inside) == r.hget(c.CELL_OPEN, outside) == "1", 20, what="cases in"
+            lambda: r.hget(keys.CELL_OPEN, inside) == r.hget(keys.CELL_OPEN, outside) == "1",
+            20,
+            what="cases in",
         )
-        seq = int(r.get(c.DELTA_SEQ) or 0)
+        seq = int(r.get(keys.DELTA_SEQ) or 0)
         wait_for(lambda: got and max(m["to"] for m in got) >= seq, 20, what="every delta in the area room")
-        cells = {cell for m in got for cell in m["inc"].get("c", {})}
-        tick = {t["case"] for m in got for t in tick_items(m["ticker"])}
+        cells = {cell for m in got for cell in m.get("set", {}).get("cells", {})}
+        tick = {t["case"] for m in got for t in tick_items(m.get("ticker", []))}
         assert cells == {inside} and tick == {"IN-1"}
-        assert all(m["boot"] and m["epoch"] and "k" not in m["inc"] for m in got)
+        assert all(m["boot"] and m["epoch"] and "kpi" not in m.get("set", {}) for m in got)
     finally:
         sio.disconnect()
         a.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import redis
 
-from dashboard.redis_server import EmbeddedRedis, RedisServerError
+from dashboard.store.server import EmbeddedRedis, RedisServerError
 from tests.conftest import ROOT, wait_for
 
 
@@ -58,7 +58,7 @@ def test_server_dies_with_a_parent_killed_by_sigkill(short_tmp: Path) -> None:
         f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from dashboard.redis_server import EmbeddedRedis
+        from dashboard.store.server import EmbeddedRedis
         s = EmbeddedRedis({str(short_tmp / "r")!r})
         s.start()
         print(s.proc.pid, flush=True)

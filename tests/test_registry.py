@@ -12,22 +12,19 @@ from typing import Any
 
 import pytest
 
-from dashboard.contract import SensorReading
-from dashboard.geo import Geography, load_default_geography
-from dashboard.registry import (
+from dashboard.domain.geo import Geography, load_default_geography
+from dashboard.domain.registry import (
     CAMERA_KINDS,
     DEFAULT_DIR,
     METRIC_BY_NAME,
     METRICS,
-    ReadingError,
     Registry,
     RegistryError,
     default_registry,
     load_registry,
-    parse_ts,
-    validate_camera_status,
-    validate_reading,
 )
+from dashboard.store.records import SensorReading
+from dashboard.store.validate import ReadingError, parse_ts, validate_camera_status, validate_reading
 
 NOW = 1_790_000_000_000  # 2026-09-21, a fixed clock for the time checks
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dashboard import contract as c
+from dashboard.store import keys
 from tests.conftest import ROOT, App, wait_for
 
 RULE = """
@@ -30,7 +30,7 @@ def write_rules(cfg: Path, *names: str) -> None:
 
 def running_rules(app: App) -> list[str]:
     """The rule names the engine reported after its last reload."""
-    raw = app.client().hget(c.ALERT_RULES, "names")
+    raw = app.client().hget(keys.ALERT_RULES, "names")
     return list(json.loads(raw)) if raw else []
 
 

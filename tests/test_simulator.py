@@ -22,18 +22,20 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from dashboard import contract as c
-from dashboard.catalogue import default_catalogue
 from dashboard.config import ProcessorConfig
-from dashboard.geo import load_default_geography
-from dashboard.lifecycle import Step, fold
-from dashboard.processor import Processor
-from dashboard.redis_server import EmbeddedRedis
-from dashboard.registry import default_registry
-from feeds.base import Sink
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.domain.geo import load_default_geography
+from dashboard.domain.lifecycle import Step, fold
+from dashboard.domain.registry import default_registry
+from dashboard.processor.loop import Processor
+from dashboard.store import keys
+from dashboard.store.paths import read_values
+from dashboard.store.records import CameraStatus, CaseEvent, Record, SensorReading, decode, encode, kind_of
+from dashboard.store.server import EmbeddedRedis
+from dashboard.store.sink import Sink
 from feeds.sim import clock
 from feeds.sim.cases import NEXT_STEPS
-from feeds.simulator import CASES, STATE, Simulator
+from feeds.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 START_S = 1_790_000_000.0  # 2026-09-21 21:33 in Foshan, a Monday
@@ -49,24 +51,24 @@ def make(r: redis.Redis, seed: int, speed: float, start_s: float = START_S) -> S
     return Simulator("simulator", Sink(r, "simulator"), r, GEO, CAT, speed, seed, start_s=start_s)
 
 
-def run(sim: Simulator, ticks: int, parts: set[str], now_ms: int = NOW) -> list[c.Record]:
+def run(sim: Simulator, ticks: int, parts: set[str], now_ms: int = NOW) -> list[Record]:
     """Step ``ticks`` ticks of ``parts``, 100 ms of wall time apart."""
-    out: list[c.Record] = []
+    out: list[Record] = []
     for i in range(ticks):
         out += sim.step(now_ms + (i + 1) * 100, parts)
     return out
 
 
-def reports(recs: list[c.Record]) -> list[c.CaseEvent]:
+def reports(recs: list[Record]) -> list[CaseEvent]:
     """The case reports among ``recs``."""
-    return [x for x in recs if isinstance(x, c.CaseEvent) and x.step == "reported"]
+    return [x for x in recs if isinstance(x, CaseEvent) and x.step == "reported"]
 
 
 # --- repeatability and the contract ----------------------------------------------------------------
 
 
 def test_same_seed_same_records_and_all_valid(r: redis.Redis) -> None:
-    def one(seed: int, warm: bool = True) -> list[c.Record]:
+    def one(seed: int, warm: bool = True) -> list[Record]:
         r.flushall()
         sim = make(r, seed, 60)
         back = sim.warm_start(NOW, span_s=8 * 3600) if warm else []
@@ -75,18 +77,18 @@ def test_same_seed_same_records_and_all_valid(r: redis.Redis) -> None:
     a = one(42)
     assert a == one(42)
     assert one(43, warm=False) != one(42, warm=False)
-    kinds = collections.Counter(c.kind_of(x) for x in a)
+    kinds = collections.Counter(kind_of(x) for x in a)
     assert kinds["camera_status"] >= 16_000 and kinds["case_event"] > 500 and kinds["sensor_reading"] > 1100
     cells = set(GEO.cells)
     for x in a[::7]:  # records survive the contract round trip
-        assert c.decode(c.kind_of(x), c.encode(x)) == x
+        assert decode(kind_of(x), encode(x)) == x
     for x in a:
         assert x.cell_id in cells
-        if isinstance(x, c.SensorReading):
+        if isinstance(x, SensorReading):
             s = REG.sensors[x.sensor_id]
             assert (x.metric, x.unit, x.cell_id) == (s.metric, s.unit, s.cell_id)
             assert s.spec.lo <= x.value <= s.spec.hi
-        elif isinstance(x, c.CameraStatus):
+        elif isinstance(x, CameraStatus):
             assert REG.cameras[x.camera_id].cell_id == x.cell_id
         else:
             assert x.lon is not None and x.lat is not None
@@ -98,17 +100,17 @@ def test_same_seed_same_records_and_all_valid(r: redis.Redis) -> None:
 
 
 @pytest.fixture(scope="module")
-def three_days(redis_server: EmbeddedRedis) -> Iterator[list[c.CaseEvent]]:
+def three_days(redis_server: EmbeddedRedis) -> Iterator[list[CaseEvent]]:
     """Case events of three simulated days (speed 6000: ten minutes a tick)."""
     client = redis.Redis.from_url(redis_server.url, decode_responses=True)
     client.flushall()
     sim = make(client, 7, 6000)
     recs = run(sim, 432, {"cases"})
     client.close()
-    yield [x for x in recs if isinstance(x, c.CaseEvent)]
+    yield [x for x in recs if isinstance(x, CaseEvent)]
 
 
-def test_category_mix_follows_the_catalogue(three_days: list[c.CaseEvent]) -> None:
+def test_category_mix_follows_the_catalogue(three_days: list[CaseEvent]) -> None:
     got = collections.Counter(x.category for x in reports(three_days))  # type: ignore[arg-type]
     n = sum(got.values())
     assert 7000 < n < 11000  # ~3,000 a day
@@ -120,7 +122,7 @@ def test_category_mix_follows_the_catalogue(three_days: list[c.CaseEvent]) -> No
         assert got[cat] / n == pytest.approx(w / total, abs=0.025), cat
 
 
-def test_old_town_has_more_disputes_per_cell_than_industrial_cells(three_days: list[c.CaseEvent]) -> None:
+def test_old_town_has_more_disputes_per_cell_than_industrial_cells(three_days: list[CaseEvent]) -> None:
     per_cell = collections.Counter(x.cell_id for x in reports(three_days) if x.category == "disputes")  # type: ignore[arg-type]
 
     def mean(tag: str) -> float:
@@ -133,8 +135,8 @@ def test_old_town_has_more_disputes_per_cell_than_industrial_cells(three_days: l
     assert sum(vending[cid] for cid in market) > 0.5 * sum(vending.values())  # 8 % of cells, most vending
 
 
-def test_cases_walk_the_loop_in_order(three_days: list[c.CaseEvent]) -> None:
-    by_case: dict[str, list[c.CaseEvent]] = collections.defaultdict(list)
+def test_cases_walk_the_loop_in_order(three_days: list[CaseEvent]) -> None:
+    by_case: dict[str, list[CaseEvent]] = collections.defaultdict(list)
     for x in three_days:
         by_case[x.case_id].append(x)
     steps: collections.Counter[str] = collections.Counter()
@@ -161,7 +163,7 @@ def test_cases_walk_the_loop_in_order(three_days: list[c.CaseEvent]) -> None:
             assert e.actor.startswith(f"GW-{e.cell_id}-")
 
 
-def test_some_departments_are_slow_and_a_few_cases_go_overdue(three_days: list[c.CaseEvent]) -> None:
+def test_some_departments_are_slow_and_a_few_cases_go_overdue(three_days: list[CaseEvent]) -> None:
     sim_s_per_ms = 600 / 100  # ten simulated minutes per 100 ms tick
     hours: dict[str, list[float]] = collections.defaultdict(list)
     overdue = total = 0
@@ -193,18 +195,18 @@ def test_storm_floods_low_lying_cells_and_then_drains(r: redis.Redis) -> None:
     during = run(sim, 90, parts)  # 1.5 simulated hours
     after = run(sim, 240, {"sensors:water_level"})  # the storm ends at 3 h; drains within the next hours
 
-    def levels(recs: list[c.Record]) -> list[float]:
-        return [x.value for x in recs if isinstance(x, c.SensorReading) and x.metric == "water_level"]
+    def levels(recs: list[Record]) -> list[float]:
+        return [x.value for x in recs if isinstance(x, SensorReading) and x.metric == "water_level"]
 
     alarm = next(s.thresholds.alarm for s in REG.sensors.values() if s.metric == "water_level")
     assert max(levels(before)) < alarm
     low_levels = [
         x.value
         for x in during
-        if isinstance(x, c.SensorReading) and x.metric == "water_level" and x.cell_id in low
+        if isinstance(x, SensorReading) and x.metric == "water_level" and x.cell_id in low
     ]
     assert sum(v >= alarm for v in low_levels) > 100
-    rain = [x.value for x in during if isinstance(x, c.SensorReading) and x.metric == "rainfall"]
+    rain = [x.value for x in during if isinstance(x, SensorReading) and x.metric == "rainfall"]
     assert max(rain) > 50
     flood = {"SF-0501", "SF-0502", "CM-0401", "CM-0402"}
     n_before = sum(1 for x in reports(before) if x.event_type in flood)
@@ -219,8 +221,8 @@ def test_heatwave_brings_38_to_41_degrees(r: redis.Redis) -> None:
     normal = run(sim, 288, {"sensors:temperature"})
     sim.start_scenario("heatwave", None, NOW)
     hot = run(sim, 288, {"sensors:temperature", "cases"})
-    t_normal = [x.value for x in normal if isinstance(x, c.SensorReading)]
-    t_hot = [x.value for x in hot if isinstance(x, c.SensorReading)]
+    t_normal = [x.value for x in normal if isinstance(x, SensorReading)]
+    t_hot = [x.value for x in hot if isinstance(x, SensorReading)]
     assert max(t_normal) < 36
     assert 38 <= max(t_hot) <= 41.5
     assert min(t for t in t_hot[len(t_hot) // 2 :]) > 26  # warm nights too
@@ -237,14 +239,14 @@ def test_power_cut_takes_a_community_offline_and_back(r: redis.Redis) -> None:
     before = sim.cameras.statuses([sim.cameras.index[cid] for cid in cams])
     was_online = {cid for cid, st in before.items() if st == "online"}
     cut = sim.start_scenario("power-cut", area, NOW)
-    went_off = {x.camera_id for x in cut if isinstance(x, c.CameraStatus) and x.status == "offline"}
+    went_off = {x.camera_id for x in cut if isinstance(x, CameraStatus) and x.status == "offline"}
     assert went_off == {cid for cid, st in before.items() if st != "offline"} and len(went_off) > 50
     during = run(sim, 80, {"cameras", "sensors"})
-    assert not [x for x in during if isinstance(x, c.SensorReading) and x.cell_id in cells]  # dark
-    assert not [x for x in during if isinstance(x, c.CameraStatus) and x.camera_id in cams]
+    assert not [x for x in during if isinstance(x, SensorReading) and x.cell_id in cells]  # dark
+    assert not [x for x in during if isinstance(x, CameraStatus) and x.camera_id in cams]
     back = run(sim, 20, {"cameras"})
     assert sim.scenario is None
-    restored = {x.camera_id: x.status for x in back if isinstance(x, c.CameraStatus) and x.camera_id in cams}
+    restored = {x.camera_id: x.status for x in back if isinstance(x, CameraStatus) and x.camera_id in cams}
     assert restored == {cid: st for cid, st in before.items() if st != "offline"}  # each back as it was
     assert was_online
 
@@ -277,13 +279,13 @@ def test_scenario_names_and_areas_are_checked(r: redis.Redis) -> None:
 
 def test_control_key_switches_the_scenario(r: redis.Redis) -> None:
     sim = make(r, 1, 60)
-    r.hset(c.SIM_CONTROL, mapping={"scenario": "power-cut", "area": "SW-C02"})
+    r.hset(keys.SIM_CONTROL, mapping={"scenario": "power-cut", "area": "SW-C02"})
     sim.poll_control(NOW)
     assert sim.scenario is not None and sim.scenario.key == "power-cut" and sim.scenario.area == "SW-C02"
-    assert not r.exists(c.SIM_CONTROL)  # taken
-    r.hset(c.SIM_CONTROL, mapping={"scenario": "no-such-thing"})
+    assert not r.exists(keys.SIM_CONTROL)  # taken
+    r.hset(keys.SIM_CONTROL, mapping={"scenario": "no-such-thing"})
     assert sim.poll_control(NOW) == [] and sim.scenario.key == "power-cut"  # refused, logged
-    r.hset(c.SIM_CONTROL, mapping={"scenario": "normal"})
+    r.hset(keys.SIM_CONTROL, mapping={"scenario": "normal"})
     sim.poll_control(NOW)
     assert sim.scenario is None
 
@@ -298,7 +300,7 @@ def test_run_py_scenario_command_sets_the_control_key(redis_server: EmbeddedRedi
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert r.hgetall(c.SIM_CONTROL) == {"scenario": "storm", "area": "NZ"}
+    assert r.hgetall(keys.SIM_CONTROL) == {"scenario": "storm", "area": "NZ"}
     assert "storm" in done.stdout
     bad = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), "--scenario", "flood"],
@@ -330,10 +332,10 @@ def test_warm_start_fills_the_wall_without_a_sensor_flood(r: redis.Redis) -> Non
     assert sim.begin(now_ms)  # nothing saved: a warm start (two days of cases) ...
     r.flushall()
     sim = Simulator("simulator", Sink(r, "simulator").start(), r, GEO, CAT, 1.0, 5, start_s=yesterday)
-    recs = [x for x in sim.warm_start(now_ms, span_s=20 * 3600) if not isinstance(x, c.CameraStatus)]
-    kinds = collections.Counter(c.kind_of(x) for x in recs)  # ... shortened here: the processor is slow
+    recs = [x for x in sim.warm_start(now_ms, span_s=20 * 3600) if not isinstance(x, CameraStatus)]
+    kinds = collections.Counter(kind_of(x) for x in recs)  # ... shortened here: the processor is slow
     assert kinds["sensor_reading"] == len(REG.sensors)  # one reading each, not a day of them
-    events = [x for x in recs if isinstance(x, c.CaseEvent)]
+    events = [x for x in recs if isinstance(x, CaseEvent)]
     assert min(x.ts for x in events) < now_ms - 19 * 3600_000 and max(x.ts for x in events) <= now_ms
     sim.sink.offer(recs)
     _drain(r, sim.sink, len(recs))
@@ -342,12 +344,12 @@ def test_warm_start_fills_the_wall_without_a_sensor_flood(r: redis.Redis) -> Non
     proc.ensure_groups()
     while proc.step(block_ms=10):
         pass
-    counters = r.hgetall(c.COUNTERS)
     day = datetime.fromtimestamp(yesterday, TZ).strftime("%Y%m%d")
-    assert int(counters["open"]) > 1000
-    assert int(counters[f"reported:{day}"]) > 1000
-    assert int(counters[f"closed:{day}"]) > 150
-    stats = r.hgetall(c.PROCESSOR_STATS)
+    opened, reported, closed = read_values(
+        r, [("kpi", "open"), ("days", day, "n", "reported"), ("days", day, "n", "closed")]
+    )
+    assert opened > 1000 and reported > 1000 and closed > 150
+    stats = r.hgetall(keys.PROCESSOR_STATS)
     assert int(stats.get("dead", 0)) == 0 and int(stats.get("illegal", 0)) == 0
 
 
@@ -359,19 +361,19 @@ def test_run_loop_saves_and_resumes(r: redis.Redis) -> None:
     th = threading.Thread(target=sim.run, args=(stop,), daemon=True)
     th.start()
     deadline = time.monotonic() + 20
-    while not r.hget(STATE, "sim_s") and time.monotonic() < deadline:
+    while not r.hget(keys.SIM_STATE, "sim_s") and time.monotonic() < deadline:
         time.sleep(0.05)
-    r.hset(c.SIM_CONTROL, mapping={"scenario": "storm"})
-    while r.hget(STATE, "scenario_key") != "storm" and time.monotonic() < deadline:
+    r.hset(keys.SIM_CONTROL, mapping={"scenario": "storm"})
+    while r.hget(keys.SIM_STATE, "scenario_key") != "storm" and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert r.hget(STATE, "scenario_key") == "storm"
+    assert r.hget(keys.SIM_STATE, "scenario_key") == "storm"
     stop.set()
     th.join(10)
     sink.stop()
     assert not th.is_alive()
     # a real population of cases (how many depends on the hours of the day the 12 h back-fill covers)
-    assert r.hlen(CASES) == len(sim.cases.cases) > 100
-    assert r.xlen(c.STREAM_CAMERA_STATUS) >= 16_000 and r.xlen(c.STREAM_SENSOR_READINGS) > 1100
+    assert r.hlen(keys.SIM_CASES) == len(sim.cases.cases) > 100
+    assert r.xlen(keys.STREAM_CAMERA_STATUS) >= 16_000 and r.xlen(keys.STREAM_SENSOR_READINGS) > 1100
     # a restart resumes: same cases in flight, the storm still on, no second camera announcement
     again = Simulator("simulator", Sink(r, "simulator"), r, GEO, CAT, 120.0, 8)
     recs = again.begin(int(time.time() * 1000))

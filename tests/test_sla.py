@@ -7,8 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.config import SlaConfig, WorkCalendar
-from dashboard.sla import add_working_minutes, deadline, is_workday, overdue_by
+from dashboard.domain.sla import (
+    SlaConfig,
+    WorkCalendar,
+    add_working_minutes,
+    deadline,
+    is_workday,
+    overdue_by,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -13,7 +13,8 @@ import psutil
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard import contract as c
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
 from layouts import wall
 from tests.conftest import App, http_get, wait_for
 
@@ -23,9 +24,9 @@ def descendants(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children(recursive=True)
 
 
-def report(cell: str, case: str, ts: int) -> c.CaseEvent:
+def report(cell: str, case: str, ts: int) -> CaseEvent:
     """A case report for ``cell``."""
-    return c.CaseEvent(
+    return CaseEvent(
         event_id=f"{case}-0",
         case_id=case,
         ts=ts,
@@ -75,7 +76,7 @@ def test_wall_shows_live_cells_and_stops_cleanly(app: App, browser: Any) -> None
         what="Socket.IO connected",
     )
     # the simulator makes the wall move: the open-case counter follows Redis
-    wait_for(lambda: int(r.hget(c.COUNTERS, "open") or 0) > 0, 60, what="simulated cases")
+    wait_for(lambda: int(r.hget(keys.COUNTERS, "open") or 0) > 0, 60, what="simulated cases")
     wait_for(
         lambda: browser.find_element(By.ID, wall.KPI_OPEN).text not in ("", "–", "0"),
         30,
@@ -83,13 +84,13 @@ def test_wall_shows_live_cells_and_stops_cleanly(app: App, browser: Any) -> None
     )
 
     # a cell with no open case turns the top colour, and tops the list, after enough reports arrive
-    counts = {k: int(v) for k, v in r.hgetall(c.CELL_OPEN).items()}
+    counts = {k: int(v) for k, v in r.hgetall(keys.CELL_OPEN).items()}
     cell = next(cid for cid in sorted(app_cells()) if counts.get(cid, 0) == 0)
     before = cell_fill(browser, cell)
     assert before == wall.COLORS[0]
     now = int(time.time() * 1000)
     for i in range(max([wall.BINS[-1], *counts.values()]) + 10):
-        r.xadd(c.STREAM_CASE_EVENTS, c.encode(report(cell, f"T-{cell}-{i}", now)))  # type: ignore[arg-type]
+        r.xadd(keys.STREAM_CASE_EVENTS, encode(report(cell, f"T-{cell}-{i}", now)))  # type: ignore[arg-type]
     wait_for(lambda: cell_fill(browser, cell) == wall.COLORS[-1], 20, what=f"{cell} turning red")
     assert browser.execute_script("return performance.getEntriesByType('navigation').length") == 1
     # on top once every report is processed (the simulator at 30x keeps the processor busy meanwhile)
@@ -106,7 +107,7 @@ def test_wall_shows_live_cells_and_stops_cleanly(app: App, browser: Any) -> None
 
 def app_cells() -> list[str]:
     """Every cell id of the shipped geography."""
-    from dashboard.geo import load_default_geography
+    from dashboard.domain.geo import load_default_geography
 
     return list(load_default_geography().cells)
 
@@ -117,8 +118,8 @@ def test_restart_keeps_the_live_state(short_tmp: Path) -> None:
         r = a.client()
         now = int(time.time() * 1000)
         for i in range(3):
-            r.xadd(c.STREAM_CASE_EVENTS, c.encode(report("ZM-0001", f"R-{i}", now)))  # type: ignore[arg-type]
-        wait_for(lambda: r.hget(c.CELL_OPEN, "ZM-0001") == "3", 20, what="3 open cases")
+            r.xadd(keys.STREAM_CASE_EVENTS, encode(report("ZM-0001", f"R-{i}", now)))  # type: ignore[arg-type]
+        wait_for(lambda: r.hget(keys.CELL_OPEN, "ZM-0001") == "3", 20, what="3 open cases")
         time.sleep(1.5)  # not a timed assertion: appendfsync everysec needs a second to reach disk
     finally:
         assert a.stop() == 0
@@ -126,7 +127,7 @@ def test_restart_keeps_the_live_state(short_tmp: Path) -> None:
     try:
         status, snap = http_get(b.url + "/api/v1/snapshot")
         assert status == 200
-        assert snap["cells"]["ZM-0001"] == 3 and snap["counters"]["open"] == 3
+        assert snap["cells"]["ZM-0001"] == 3 and snap["kpi"]["open"] == 3
     finally:
         b.stop()
 
@@ -147,8 +148,8 @@ def test_healthz_reports_a_stale_feed(short_tmp: Path) -> None:
     a = App(short_tmp, "--no-simulator").start()
     try:
         r = a.client()
-        r.sadd(c.FEEDS, "hotline")
-        r.hset(c.feed_key("hotline"), mapping={"heartbeat_ms": 1, "last_record_ms": 1})
+        r.sadd(keys.FEEDS, "hotline")
+        r.hset(keys.feed_key("hotline"), mapping={"heartbeat_ms": 1, "last_record_ms": 1})
         status, body = http_get(a.url + "/healthz")
         assert status == 503
         assert body["status"] == "unhealthy"

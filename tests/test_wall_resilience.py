@@ -17,8 +17,9 @@ import pytest
 import redis
 from selenium.webdriver.common.by import By
 
-from dashboard import contract as c
-from dashboard.redis_server import EmbeddedRedis, free_port
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
+from dashboard.store.server import EmbeddedRedis, free_port
 from layouts import wall
 from tests.conftest import ROOT, http_get, wait_for
 
@@ -92,11 +93,11 @@ def add_cases(r: redis.Redis, cell: str, prefix: str, n: int) -> None:
     """Report ``n`` new cases in ``cell``."""
     now = int(time.time() * 1000)
     for i in range(n):
-        ev = c.CaseEvent(
+        ev = CaseEvent(
             event_id=f"{prefix}-{i}-0", case_id=f"{prefix}-{i}", ts=now, step="reported",
             event_type="CM-0101", category="city_management", cell_id=cell, source="test",
         )  # fmt: skip
-        r.xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+        r.xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
 
 
 def js(browser: Any, expr: str) -> Any:
@@ -121,8 +122,8 @@ def open_wall(browser: Any, url: str) -> None:
 def matches_redis(browser: Any, r: redis.Redis, sub: str) -> bool:
     """The open-case counter and a subdistrict's total on the page equal Redis's."""
     client: Any = r  # replies are str (decode_responses=True)
-    open_now = int(client.hget(c.COUNTERS, "open") or 0)
-    cells: dict[str, str] = client.hgetall(c.CELL_OPEN)
+    open_now = int(client.hget(keys.COUNTERS, "open") or 0)
+    cells: dict[str, str] = client.hgetall(keys.CELL_OPEN)
     sub_total = sum(int(v) for k, v in cells.items() if k.startswith(sub + "-"))
     shown = (text(browser, wall.KPI_OPEN), text(browser, f"sub-total-{sub}"))
     return shown == (str(open_now), str(sub_total))
@@ -167,7 +168,7 @@ def test_the_wall_survives_a_web_restart(roles: Roles, browser: Any) -> None:
     assert len(browser.find_elements(By.CSS_SELECTOR, "path.cell")) == 478
 
     add_cases(r, "ZM-0003", "E", 3)  # processed while no web server pushes: these deltas never reach the page
-    wait_for(lambda: r.hget(c.COUNTERS, "open") == "5", 20, what="5 open cases in Redis")
+    wait_for(lambda: r.hget(keys.COUNTERS, "open") == "5", 20, what="5 open cases in Redis")
     roles.start("web")
     wait_for(lambda: matches_redis(browser, r, "ZM"), 5, 0.1, "the wall current again")
     wait_for(lambda: "hidden" in (banner.get_attribute("class") or ""), 5, 0.1, "the banner gone")
@@ -193,7 +194,7 @@ def panel_state(browser: Any, panel: str) -> tuple[bool, str]:
 def test_a_stopped_feed_greys_its_panels(roles: Roles, browser: Any) -> None:
     roles.start("feeds", "--seed", "3")
     r = roles.client()
-    wait_for(lambda: r.hget(c.feed_key("simulator"), "heartbeat_ms"), 30, what="the simulator's heartbeat")
+    wait_for(lambda: r.hget(keys.feed_key("simulator"), "heartbeat_ms"), 30, what="the simulator's heartbeat")
     open_wall(browser, roles.web)
     wait_for(lambda: panel_state(browser, wall.FLOW)[1].isdigit(), 10, what="an age on the flow panel")
     assert panel_state(browser, wall.FLOW)[0] is False

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import contract as c
-from dashboard import push
-from dashboard import readmodel as rm
 from dashboard.config import ConfigError, parse_config
-from dashboard.geo import load_default_geography
+from dashboard.domain.geo import load_default_geography
+from dashboard.queries.snapshot import wall_path
+from dashboard.store import keys
+from dashboard.store.records import CaseEvent, encode
 from layouts import wall
 from layouts import wallmode as wm
 from tests.conftest import App, wait_for
@@ -76,11 +76,12 @@ def test_config_keys_are_checked() -> None:
 
 
 def test_the_wall_keeps_each_subdistricts_day_counts() -> None:
-    day = rm.day_key("20261128")
-    assert push.wall_field(day, "reported:subdistrict:ZM") and push.wall_field(day, "closed:subdistrict:NZ")
-    assert push.wall_field(day, "reported") and push.wall_field(day, "returned:dept:urban_mgmt")
-    assert not push.wall_field(day, "reported:cell:ZM-0001")
-    assert not push.wall_field(day, "reported:community:ZM-C01")
+    day = ("days", "20261128")
+    assert wall_path((*day, "by", "subdistrict", "ZM", "reported"))
+    assert wall_path((*day, "by", "subdistrict", "NZ", "closed"))
+    assert wall_path((*day, "n", "reported")) and wall_path((*day, "by", "dept", "urban_mgmt", "returned"))
+    assert not wall_path((*day, "by", "cell", "ZM-0001", "reported"))
+    assert not wall_path((*day, "by", "community", "ZM-C01", "reported"))
 
 
 # --------------------------------------------------------------------------- in a real browser
@@ -222,7 +223,7 @@ def span(bounds: list[list[float]]) -> float:
 
 def report(app: App, case: str, cell: str) -> None:
     """Append a new case's report to the input stream, as a feed would."""
-    ev = c.CaseEvent(
+    ev = CaseEvent(
         event_id=f"{case}-0",
         case_id=case,
         ts=int(time.time() * 1000),
@@ -232,7 +233,7 @@ def report(app: App, case: str, cell: str) -> None:
         cell_id=cell,
         source="test",
     )
-    app.client().xadd(c.STREAM_CASE_EVENTS, c.encode(ev))  # type: ignore[arg-type]
+    app.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
 
 
 def check_fits(browser: Any, width: int, height: int) -> dict[str, Any]:
@@ -301,7 +302,7 @@ def test_each_view_moves_the_map_and_shows_live_figures_without_growing(app: App
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMER_PROBE})
     screen(browser, 1920, 1080)
     r = app.client()
-    today = rm.day_key(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d"))
+    today = keys.day_key(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d"))
     before = {s: int(r.hget(today, f"reported:subdistrict:{s}") or 0) for s in SUBS}
     open_wall(browser, app.url + "/wall?rotate=0")
     district = wm.view_bounds(GEO)

@@ -27,8 +27,8 @@
     if (any(set.cells, has) || any(set.health, has)) { return true; }
     var scoped = function (m) { return any(m, function (scope) { return any(m[scope], has); }); };
     if (scoped(set.open) || scoped(set.overdue)) { return true; }
-    return ["days", "hours"].some(function (k) {
-      return any(set[k], function (key) { return scoped((set[k][key] || {}).by); });
+    return ["days", "hours"].some(function (k) {  // counts per area, and (days) handling times per area
+      return any(set[k], function (key) { var d = set[k][key] || {}; return scoped(d.by) || scoped(d.hdur); });
     });
   }
 
@@ -69,11 +69,9 @@
     if (!meta || !meta.id) { return root.dash_clientside.no_update; }
     A.meta = meta;
     A.ids = new Set((meta.areas || []).concat(meta.cells || []));
-    var on = { delta: handler(concerns), alerts: handler(alertsConcern) };
-    if (cb.legacy && cb.legacy.areaHandlers) { Object.assign(on, cb.legacy.areaHandlers(handler)); }
     need("socket").open({
       auth: { pathname: root.location.pathname },
-      on: on,
+      on: { delta: handler(concerns), alerts: handler(alertsConcern) },
       status: function (state, reconnected) { if (reconnected && onPage()) { ask(); } },
       alive: onPage,
     });

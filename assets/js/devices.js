@@ -24,7 +24,7 @@
 
   var S = {  // the one device view of this page
     map: null, meta: null, renderer: null, ready: false, loading: false, resyncing: false, seq: -1,
-    pending: [], overflow: false, held: {}, fam: {}, families: FAMILIES, restyles: 0, applied: 0, resyncs: 0,
+    pending: [], overflow: false, fam: {}, families: FAMILIES, restyles: 0, applied: 0, resyncs: 0,
     zoom: null, tip: null, hover: -1,
   };
 
@@ -116,12 +116,6 @@
     if (msg.dev) { change(msg.dev); }
   }
 
-  // Statuses outside the seq (the old "devstatus" event): held while loading or resynchronising.
-  function status(dev) {
-    if (!S.ready || S.resyncing) { Object.assign(S.held, dev); return; }
-    change(dev);
-  }
-
   function change(dev) {
     var draw = need("devicedraw"), dirty = { cameras: new Set(), sensors: new Set() };
     Object.keys(dev).forEach(function (id) {
@@ -163,9 +157,6 @@
     S.overflow = false;
     if (lost) { resync(); return; }
     held.forEach(apply);
-    var statuses = S.held;
-    S.held = {};
-    if (Object.keys(statuses).length) { change(statuses); }
   }
 
   // ---- the toggles (remembered per browser)
@@ -203,7 +194,7 @@
 
   function attach(map, meta) {
     Object.assign(S, { map: map, meta: meta, ready: false, loading: false, resyncing: false, seq: -1, pending: [],
-      overflow: false, zoom: null, hover: -1, tip: null, held: {} });
+      overflow: false, zoom: null, hover: -1, tip: null });
     S.fam = { cameras: newFamily("cameras"), sensors: newFamily("sensors") };
     var pane = map.createPane("devices");
     pane.style.zIndex = 450;  // over the cells and outlines, under the badges and tooltips
@@ -268,7 +259,7 @@
   }
 
   return {
-    apply: apply, resync: resync, status: status, state: state, counts: counts, rankIn: rankIn,
+    apply: apply, resync: resync, state: state, counts: counts, rankIn: rankIn,
     get map() { return S.map; },
     get ready() { return S.ready; },
     get seq() { return S.seq; },

@@ -24,8 +24,6 @@
   // The wall's ids are in the document (the app's router may have gone on to another page).
   function onPage() { return !!(cur && root.document.getElementById(cur.meta.ids.map)); }
 
-  function legacyKeys() { return cur.meta.keys && cb.legacy ? cur.meta.keys : null; }
-
   function count(name, why) {
     if (why) {
       var w = (cb.resyncWhy = cb.resyncWhy || {});
@@ -37,9 +35,7 @@
 
   // A new wall page: its state is the snapshot it was built from; then the socket keeps it.
   function start(meta, live, hideout, painter, handlers) {
-    var keys = meta.keys && cb.legacy ? meta.keys : null;
-    var st = keys && !live.kpi ? cb.legacy.snapshot(live, hideout.counts, keys)
-      : need("state").fromSnapshot(live, hideout.counts);
+    var st = need("state").fromSnapshot(live, hideout.counts);
     need("state").bound(st, meta.tz, Date.now());
     cur = { meta: meta, st: st, painter: painter, cells: {} };
     sync.resyncing = false;
@@ -77,10 +73,9 @@
     }
     var now = Date.now();
     if (S.newDay(cur.st, cur.meta.tz, now)) { dayResync(now); return; }  // counters restart from a snapshot
-    var msg = legacyKeys() ? cb.legacy.message(cur.st, raw, legacyKeys()) : raw;
-    S.apply(cur.st, msg, cur.meta.tz, now).forEach(function (id) { cur.cells[id] = true; });
-    S.kindsOf(msg).forEach(function (k) { need("freshness").dataAt(k, msg.ts); });
-    if (msg.set && msg.set.health) { need("map").setWallHideout({ health: Object.assign({}, cur.st.health) }); }
+    S.apply(cur.st, raw, cur.meta.tz, now).forEach(function (id) { cur.cells[id] = true; });
+    S.kindsOf(raw).forEach(function (k) { need("freshness").dataAt(k, raw.ts); });
+    if (raw.set && raw.set.health) { need("map").setWallHideout({ health: Object.assign({}, cur.st.health) }); }
     count("applied");
     cb.lastDelta = raw;
     cur.painter.schedule();
@@ -137,21 +132,13 @@
 
   // A fetched snapshot becomes the state; returns true when the held deltas leave a hole.
   function adopt(snap) {
-    var S = need("state"), F = need("freshness"), now = Date.now(), keys = legacyKeys();
-    var st = keys && !snap.kpi ? cb.legacy.snapshot(snap, snap.cells, keys) : S.fromSnapshot(snap);
+    var S = need("state"), F = need("freshness"), now = Date.now();
+    var st = S.fromSnapshot(snap);
     S.bound(st, cur.meta.tz, now);
     F.heard();
     F.snapshot(snap.ts);
     F.feeds({ ts: snap.ts, kinds: snap.feeds || {} });
-    var held = keys ? [] : sync.held;
-    var again = S.replay(st, held, cur.meta.tz, now).again;
-    if (keys) {  // old messages: increments, applied one by one against the state
-      sync.held.slice().sort(function (a, b) { return a.from - b.from; }).forEach(function (d) {
-        if (again || d.to <= st.seq) { return; }
-        if (d.from > st.seq + 1) { again = true; return; }
-        S.apply(st, cb.legacy.message(st, d, keys), cur.meta.tz, now);
-      });
-    }
+    var again = S.replay(st, sync.held, cur.meta.tz, now).again;
     cur.st = st;
     if (st.health) { need("map").setWallHideout({ health: Object.assign({}, st.health) }); }
     cur.painter.all = true;  // every cell and panel against the snapshot

@@ -88,8 +88,7 @@
     need("alerts").start(alerts, meta);
     need("freshness").feeds(feeds || null);
     if (feeds) { need("freshness").snapshot(feeds.ts); }
-    var handlers = Object.assign({ alerts: need("alerts").onMessage }, cb.legacy ? cb.legacy.handlers() : {});
-    need("live").start(meta, live, hideout, painter, handlers);
+    need("live").start(meta, live, hideout, painter, { alerts: need("alerts").onMessage });
     painter.all = true;
     painter.now();
     mountFigures(meta);

@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from dashboard import contract as c  # noqa: E402
-from dashboard.geo import load_default_geography  # noqa: E402
-from dashboard.processor import CAMERA_STATE  # noqa: E402
-from dashboard.registry import default_registry  # noqa: E402
+from dashboard.domain.geo import load_default_geography  # noqa: E402
+from dashboard.domain.registry import default_registry  # noqa: E402
+from dashboard.store.keys import CAMERA_STATE  # noqa: E402
 from layouts.wall import cell_colour  # noqa: E402  (the same colours as the product)
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -4,7 +4,7 @@
 - ``dashboard.alerts.machine``: ``evaluate(rule, inputs, now)`` and ``transition(states, result, now)``;
 - ``dashboard.alerts.engine``: ``Engine`` (consumer group ``alerts``, one MULTI/EXEC per step);
 - ``dashboard.alerts.store``: Redis state, ``acknowledge`` and ``silence``;
-- ``dashboard.alerts.api``: the Flask blueprint (``/api/v1/alerts``).
+- ``dashboard.web.api.alerts``: the Flask blueprint (``/api/v1/alerts``).
 
 docs/ALERTS.md describes the rule types, levels, states, default rules and the API.
 """

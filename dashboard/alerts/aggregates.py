@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard import contract as c
 from dashboard.alerts.inputs import (
     Areas,
     CameraCount,
@@ -24,6 +23,7 @@ from dashboard.alerts.inputs import (
     Sample,
     SensorInfo,
 )
+from dashboard.store.records import AnyRecord, CameraStatus, CaseEvent, SensorReading
 
 
 def dumps(v: Any) -> str:
@@ -83,16 +83,16 @@ class Aggregates:
 
     # --- applying records ----------------------------------------------------------------------------
 
-    def apply(self, rec: c.AnyRecord) -> None:
+    def apply(self, rec: AnyRecord) -> None:
         """Apply one input record (a repeat changes nothing)."""
-        if isinstance(rec, c.SensorReading):
+        if isinstance(rec, SensorReading):
             self._reading(rec)
-        elif isinstance(rec, c.CameraStatus):
+        elif isinstance(rec, CameraStatus):
             self._camera(rec)
         else:
             self._event(rec)
 
-    def _reading(self, rec: c.SensorReading) -> None:
+    def _reading(self, rec: SensorReading) -> None:
         """A sensor's latest reading (an older one arriving late is ignored)."""
         if rec.sensor_id not in self.sensors:
             self.sensors[rec.sensor_id] = SensorInfo.unregistered(rec.sensor_id, rec.metric, rec.cell_id)
@@ -102,7 +102,7 @@ class Aggregates:
             self.samples[rec.sensor_id] = Sample(rec.ts, rec.value)
             self.dirty.sensors[rec.sensor_id] = dumps([rec.ts, rec.value, rec.metric, rec.cell_id])
 
-    def _camera(self, rec: c.CameraStatus) -> None:
+    def _camera(self, rec: CameraStatus) -> None:
         """A camera's change of state, moved between the per-cell counts."""
         before = self.camera.get(rec.camera_id)
         if before == (rec.status, rec.cell_id):
@@ -113,7 +113,7 @@ class Aggregates:
         self.camera[rec.camera_id] = (rec.status, rec.cell_id)
         self.dirty.cameras[rec.camera_id] = dumps([rec.status, rec.cell_id])
 
-    def _event(self, rec: c.CaseEvent) -> None:
+    def _event(self, rec: CaseEvent) -> None:
         """A case event into the window (each event id once)."""
         ev = CaseSeen(
             rec.ts,

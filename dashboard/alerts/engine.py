@@ -10,8 +10,9 @@ count once, readings and statuses are states). One engine runs at a time (a leas
 second one waits and takes over when the first hands it back or stops renewing it (after a crash,
 within ``alerts.lease_s``).
 
-Acknowledgements and silences are written by the web process (``dashboard.alerts.store``); they bump
-a counter the engine watches, so it reloads the states before it writes over them.
+The engine is the one writer of alert state: a person's acknowledgement or silence reaches it as a
+command (``dashboard.alerts.commands``) read through the same consumer group, applied to the states it
+holds and answered in the same MULTI/EXEC as the change.
 """
 
 from __future__ import annotations
@@ -20,63 +21,40 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
-import socket
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis
 
-from dashboard import contract as c
-from dashboard import readmodel as rm
 from dashboard.alerts import store
 from dashboard.alerts.aggregates import Aggregates, Dirty, dumps
+from dashboard.alerts.commands import Command, queue_reply
+from dashboard.alerts.config import AlertsConfig
 from dashboard.alerts.inputs import Areas, FeedBeat, OverdueCase, SensorInfo
-from dashboard.alerts.machine import evaluate, transition
+from dashboard.alerts.machine import AlertError, evaluate, transition
 from dashboard.alerts.model import ENGINE_ACTOR, AlertState, Transition
-from dashboard.alerts.rules import Rule, RuleError, check_areas, load_rules, rules_of
+from dashboard.alerts.rules import Rule, RuleError, check_areas, load_rules
 from dashboard.alerts.rules.rate import RateRule
-from dashboard.config import AlertsConfig, AppConfig
-from dashboard.registry import Registry
+from dashboard.domain.registry import Registry
+from dashboard.domain.types import epoch_ms
+from dashboard.store import keys
+from dashboard.store.lease import Lease, new_token
+from dashboard.store.records import KIND_OF_STREAM, RecordError, decode
 
 log = logging.getLogger(__name__)
 
-# The engine's own memory of its inputs (what must survive a restart), written with its XACKs.
-SENSORS = f"{c.TAG}:alert:in:sensors"  # hash sensor id -> JSON [ts, value, metric, cell]
-CAMERAS = f"{c.TAG}:alert:in:cameras"  # hash camera id -> JSON [status, cell]
-EVENTS = f"{c.TAG}:alert:in:events"  # sorted set JSON [event, case, cell, cat, type, step, prio] -> ts
-OVERDUE = f"{c.TAG}:alert:in:overdue"  # hash case id -> JSON [cell, priority, stage, deadline]
-META = f"{c.TAG}:alert:meta"  # hash: watch_since, bootstrapped
-LEADER = f"{c.TAG}:alert:leader"  # string: the token of the engine holding the lease (PX)
-PROCESSOR_CAMERAS = f"{c.TAG}:rm:camera"  # the processor's read models, to seed a first start
-PROCESSOR_SENSORS = f"{c.TAG}:rm:sensor-last"
-
 INPUT_STREAMS: tuple[str, ...] = (
-    c.STREAM_CASE_EVENTS,
-    c.STREAM_SENSOR_READINGS,
-    c.STREAM_CAMERA_STATUS,
-    rm.STREAM_OVERDUE,
+    keys.STREAM_CASE_EVENTS,
+    keys.STREAM_SENSOR_READINGS,
+    keys.STREAM_CAMERA_STATUS,
+    keys.STREAM_OVERDUE,
+    keys.ALERT_COMMANDS,
 )
 VALUE_REFRESH_MS = 10_000  # a changed value alone (no transition) is written at most this often
 FEEDS_EVERY_MS = 2_000
 OVERDUE_EVERY_MS = 5_000
 TRIM_EVERY_MS = 60_000
-
-_LEASE = """
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
-return 0
-"""
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-
-
-def now_ms() -> int:
-    """The wall clock in epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 class Engine:
@@ -90,7 +68,7 @@ class Engine:
         areas: Areas,
         consumer: str,
         registry: Registry | None = None,
-        clock: Callable[[], int] = now_ms,
+        clock: Callable[[], int] = epoch_ms,
         processor_group: str = "processor",
     ) -> None:
         """Bind to a Redis client (decode_responses=True); ``rules`` are checked against ``areas``.
@@ -103,7 +81,8 @@ class Engine:
         self.cfg = cfg
         self._check_windows(rules)
         self.consumer = consumer
-        self.token = f"{consumer}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this engine's lease, unique
+        self.token = new_token(consumer)  # this engine's lease, unique
+        self._lease = Lease(client, keys.ALERT_LEADER, self.token, int(cfg.lease_s * 1000))
         self.clock = clock
         self.registry = registry
         self.processor_group = processor_group
@@ -114,7 +93,7 @@ class Engine:
         self.inputs = self.agg.inputs
         self.states: dict[str, AlertState] = {}
         self._leader = False
-        self._ext: str | None = None
+        self._commands: list[Command] = []  # people's commands read and not yet applied
         self._next_eval = 0
         self._next_feeds = 0
         self._next_overdue = 0
@@ -160,7 +139,7 @@ class Engine:
 
     def lease(self) -> bool:
         """Hold (or take) the engine lease; on taking it, (re)load everything from Redis."""
-        got = int(self.r.eval(_LEASE, 1, LEADER, self.token, int(self.cfg.lease_s * 1000)))
+        got = self._lease.hold()
         if got == 2 or (got and not self._leader):  # taken (again: another engine may have run meanwhile)
             self.ensure_groups()
             self.load()
@@ -190,20 +169,21 @@ class Engine:
         as both are states); the overdue stream from its start (cases no longer overdue are dropped).
         """
         groups = self._groups()
-        if self.r.hget(META, "bootstrapped") and all(self.cfg.group in g for g in groups.values()):
+        if self.r.hget(keys.ALERT_META, "bootstrapped") and all(self.cfg.group in g for g in groups.values()):
             return
         for stream, g in groups.items():
             if self.cfg.group in g:
                 self.r.xgroup_destroy(stream, self.cfg.group)
         now = self.clock()
         processor = {s: g.get(self.processor_group, {}).get("last-delivered-id") for s, g in groups.items()}
-        cameras = self.r.hgetall(PROCESSOR_CAMERAS) if processor[c.STREAM_CAMERA_STATUS] else {}
-        sensors = self.r.hgetall(PROCESSOR_SENSORS) if processor[c.STREAM_SENSOR_READINGS] else {}
+        cameras = self.r.hgetall(keys.CAMERA_STATE) if processor[keys.STREAM_CAMERA_STATUS] else {}
+        sensors = self.r.hgetall(keys.SENSOR_LAST) if processor[keys.STREAM_SENSOR_READINGS] else {}
         start = {
-            c.STREAM_CASE_EVENTS: f"{max(0, now - self.horizon_ms())}-0",
-            c.STREAM_SENSOR_READINGS: processor[c.STREAM_SENSOR_READINGS] or "0",
-            c.STREAM_CAMERA_STATUS: processor[c.STREAM_CAMERA_STATUS] or "0",
-            rm.STREAM_OVERDUE: "0",
+            keys.STREAM_CASE_EVENTS: f"{max(0, now - self.horizon_ms())}-0",
+            keys.STREAM_SENSOR_READINGS: processor[keys.STREAM_SENSOR_READINGS] or "0",
+            keys.STREAM_CAMERA_STATUS: processor[keys.STREAM_CAMERA_STATUS] or "0",
+            keys.STREAM_OVERDUE: "0",
+            keys.ALERT_COMMANDS: "0",  # commands too old when read are answered as expired
         }
         for stream, first in start.items():
             self.r.xgroup_create(stream, self.cfg.group, id=first, mkstream=True)
@@ -221,13 +201,15 @@ class Engine:
             except (ValueError, KeyError, TypeError):
                 continue
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.delete(SENSORS, CAMERAS, EVENTS, OVERDUE)
+            pipe.delete(
+                keys.ALERT_IN_SENSORS, keys.ALERT_IN_CAMERAS, keys.ALERT_IN_EVENTS, keys.ALERT_IN_OVERDUE
+            )
             if seed_cameras:
-                pipe.hset(CAMERAS, mapping=seed_cameras)
+                pipe.hset(keys.ALERT_IN_CAMERAS, mapping=seed_cameras)
             if seed_sensors:
-                pipe.hset(SENSORS, mapping=seed_sensors)
-            pipe.hsetnx(META, "watch_since", now)
-            pipe.hset(META, "bootstrapped", now)
+                pipe.hset(keys.ALERT_IN_SENSORS, mapping=seed_sensors)
+            pipe.hsetnx(keys.ALERT_META, "watch_since", now)
+            pipe.hset(keys.ALERT_META, "bootstrapped", now)
             pipe.execute()
         log.info(
             "alert engine: consumer group %r created (seeded %d cameras, %d sensors)",
@@ -240,14 +222,13 @@ class Engine:
         """Read the states and remembered inputs from Redis (after a start or a take-over)."""
         now = self.clock()
         self.states = store.load_states(self.r)
-        self._ext = self.r.get(c.ALERT_EXT)
         horizon = now - self.horizon_ms()
         self.agg.load(
-            self.r.hgetall(SENSORS),
-            self.r.hgetall(CAMERAS),
-            self.r.zrangebyscore(EVENTS, horizon, "+inf", withscores=True),
-            self.r.hgetall(OVERDUE),
-            int(self.r.hget(META, "watch_since") or now),
+            self.r.hgetall(keys.ALERT_IN_SENSORS),
+            self.r.hgetall(keys.ALERT_IN_CAMERAS),
+            self.r.zrangebyscore(keys.ALERT_IN_EVENTS, horizon, "+inf", withscores=True),
+            self.r.hgetall(keys.ALERT_IN_OVERDUE),
+            int(self.r.hget(keys.ALERT_META, "watch_since") or now),
         )
         self._next_feeds = self._next_overdue = 0
         log.info(
@@ -289,7 +270,13 @@ class Engine:
         for stream, eid, fields in entries:
             if not fields:
                 continue  # an entry trimmed from the stream while pending: only acknowledged
-            if stream == rm.STREAM_OVERDUE:
+            if stream == keys.ALERT_COMMANDS:
+                try:
+                    self._commands.append(Command.from_fields(fields))
+                except (KeyError, ValueError, TypeError) as err:
+                    log.warning("alert command %s unreadable (%s); skipped", eid, err)
+                continue
+            if stream == keys.STREAM_OVERDUE:
                 try:
                     d = json.loads(fields["d"])
                     case = OverdueCase(
@@ -302,12 +289,12 @@ class Engine:
                 overdue[case.case_id] = case
                 continue
             try:
-                self.agg.apply(c.decode(c.KIND_OF_STREAM[stream], fields))
-            except c.RecordError:
+                self.agg.apply(decode(KIND_OF_STREAM[stream], fields))
+            except RecordError:
                 continue  # the processor moves it to the dead-letter stream
         if overdue:  # the stream may be replayed from its start: track only cases still overdue
             ids = sorted(overdue)
-            for case_id, score in zip(ids, self.r.zmscore(rm.OVERDUE, ids), strict=True):
+            for case_id, score in zip(ids, self.r.zmscore(keys.OVERDUE, ids), strict=True):
                 if score is not None:
                     self.agg.set_overdue(overdue[case_id])
 
@@ -315,12 +302,12 @@ class Engine:
         """Feed health every 2 s; drop cases no longer overdue every 5 s; take a reload request."""
         if now >= self._next_feeds:
             self._next_feeds = now + FEEDS_EVERY_MS
-            names = sorted(self.r.smembers(c.FEEDS))
+            names = sorted(self.r.smembers(keys.FEEDS))
             named = {f for rule in self.rules if rule.type == "stale" for f in getattr(rule, "feeds", [])}
             names = sorted(set(names) | named)
             with self.r.pipeline(transaction=False) as pipe:
                 for name in names:
-                    pipe.hmget(c.feed_key(name), ["heartbeat_ms", "last_record_ms"])
+                    pipe.hmget(keys.feed_key(name), ["heartbeat_ms", "last_record_ms"])
                 rows = pipe.execute()
             self.inputs.feeds = {
                 name: FeedBeat(int(hb) if hb else None, int(lr) if lr else None)
@@ -331,7 +318,7 @@ class Engine:
         if now >= self._next_overdue and self.agg.overdue:
             self._next_overdue = now + OVERDUE_EVERY_MS
             ids = sorted(self.agg.overdue)
-            for case_id, score in zip(ids, self.r.zmscore(rm.OVERDUE, ids), strict=True):
+            for case_id, score in zip(ids, self.r.zmscore(keys.OVERDUE, ids), strict=True):
                 if score is None:
                     self.agg.drop_overdue(case_id)
         if now >= self._next_trim:
@@ -339,10 +326,10 @@ class Engine:
             self.agg.trim(now - self.horizon_ms())
 
     def _take_control(self, now: int) -> None:
-        """Take a reload request from ``contract.ALERT_CONTROL`` (if any) and record its outcome."""
+        """Take a reload request from ``keys.ALERT_CONTROL`` (if any) and record its outcome."""
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.hgetall(c.ALERT_CONTROL)
-            pipe.delete(c.ALERT_CONTROL)
+            pipe.hgetall(keys.ALERT_CONTROL)
+            pipe.delete(keys.ALERT_CONTROL)
             req, _ = pipe.execute()
         if not req or "rules" not in req:
             return
@@ -353,18 +340,37 @@ class Engine:
         except (RuleError, ValueError) as err:
             log.warning("alert rule reload refused: %s", err)
             outcome.update(ok=0, error=str(err), refused_ms=now)
-        self.r.hset(c.ALERT_RULES, mapping=outcome)
+        self.r.hset(keys.ALERT_RULES, mapping=outcome)
 
     # --- evaluating and writing ---------------------------------------------------------------------
 
+    def _apply_commands(
+        self, states: dict[str, AlertState], now: int
+    ) -> tuple[dict[str, AlertState], list[Transition], list[tuple[str, dict[str, Any]]]]:
+        """People's commands applied to ``states`` (in place): (changed states, transitions, replies)."""
+        changed: dict[str, AlertState] = {}
+        trs: list[Transition] = []
+        replies: list[tuple[str, dict[str, Any]]] = []
+        for cmd in self._commands:
+            try:
+                new, tr = cmd.apply(states.get(cmd.instance), now)
+            except AlertError as err:
+                refused = {"ok": False, "status": err.status, "field": err.field, "message": str(err)}
+                replies.append((cmd.id, refused))
+                continue
+            states[cmd.instance] = changed[cmd.instance] = new
+            trs.append(tr)
+            replies.append((cmd.id, {"ok": True, "alert": new.to_json()}))
+        return changed, trs, replies
+
     def _evaluate(
-        self, now: int
+        self, current: dict[str, AlertState], now: int
     ) -> tuple[dict[str, AlertState], dict[str, AlertState], list[str], list[Transition]]:
-        """Every rule's next states: (all states, changed ones, removed ids, transitions)."""
+        """Every rule's next states from ``current``: (all states, changed ones, removed ids, transitions)."""
         rules = [r for r in self.rules if r.enabled]
         names = {r.name for r in rules}
         by_rule: dict[str, dict[str, AlertState]] = {}
-        for inst, st in self.states.items():
+        for inst, st in current.items():
             by_rule.setdefault(st.rule, {})[inst] = st
         new_all: dict[str, AlertState] = {}
         changes: list[Transition] = []
@@ -373,7 +379,7 @@ class Engine:
             states, trs = transition(by_rule.get(rule.name, {}), result, now)
             new_all.update(states)
             changes += trs
-        for inst, st in sorted(self.states.items()):
+        for inst, st in sorted(current.items()):
             if st.rule not in names:
                 changes.append(
                     Transition(
@@ -394,7 +400,7 @@ class Engine:
         changed_ids = {t.instance for t in changes}
         changed: dict[str, AlertState] = {}
         for inst, st in new_all.items():
-            old = self.states.get(inst)
+            old = current.get(inst)
             if old == st:
                 continue
             if (
@@ -406,7 +412,7 @@ class Engine:
                 new_all[inst] = old  # a value alone changed: written at most every VALUE_REFRESH_MS
                 continue
             changed[inst] = st
-        removed = [inst for inst in self.states if inst not in new_all]
+        removed = [inst for inst in current if inst not in new_all]
         return new_all, changed, removed, changes
 
     def step(self, block_ms: int | None = None) -> int:
@@ -431,27 +437,32 @@ class Engine:
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(LEADER, c.ALERT_SEQ, c.ALERT_EXT)
-                    if pipe.get(LEADER) != self.token:
+                    pipe.watch(keys.ALERT_LEADER, keys.ALERT_SEQ)
+                    if not self._lease.held_by_me(pipe):
                         pipe.reset()
                         self._leader = False
+                        self._commands = []  # left pending: the engine that holds the lease takes them
                         log.warning("alert engine %s lost its lease; not writing", self.consumer)
                         return
-                    ext = pipe.get(c.ALERT_EXT)
-                    if ext != self._ext:  # a person acknowledged or silenced something
-                        self.states = store.load_states(pipe)
-                        self._ext = ext
-                    new_all, changed, removed, trs = self._evaluate(now) if due else (self.states, {}, [], [])
-                    seq = int(pipe.get(c.ALERT_SEQ) or 0)
+                    states = dict(self.states)
+                    by_people, people_trs, replies = self._apply_commands(states, now)
+                    new_all, changed, removed, trs = (
+                        self._evaluate(states, now) if due else (states, {}, [], [])
+                    )
+                    changed, trs = {**by_people, **changed}, people_trs + trs
+                    seq = int(pipe.get(keys.ALERT_SEQ) or 0)
                     pipe.multi()
                     self._queue_inputs(pipe)
                     store.queue_changes(pipe, changed, removed, trs, seq, now, self.cfg.history_maxlen)
+                    for command_id, reply in replies:
+                        queue_reply(pipe, command_id, reply)
                     for stream in INPUT_STREAMS:
                         ids = [eid for s, eid, _ in entries if s == stream]
                         if ids:
                             pipe.xack(stream, self.cfg.group, *ids)
                     pipe.execute()
                     self.states = new_all
+                    self._commands = []
                     self.agg.dirty = Dirty()
                     for t in trs:
                         log.info(
@@ -470,17 +481,17 @@ class Engine:
         """Queue the remembered inputs' changes."""
         d = self.agg.dirty
         if d.sensors:
-            pipe.hset(SENSORS, mapping=d.sensors)
+            pipe.hset(keys.ALERT_IN_SENSORS, mapping=d.sensors)
         if d.cameras:
-            pipe.hset(CAMERAS, mapping=d.cameras)
+            pipe.hset(keys.ALERT_IN_CAMERAS, mapping=d.cameras)
         if d.events:
-            pipe.zadd(EVENTS, d.events)
+            pipe.zadd(keys.ALERT_IN_EVENTS, d.events)
         if d.overdue:
-            pipe.hset(OVERDUE, mapping=d.overdue)
+            pipe.hset(keys.ALERT_IN_OVERDUE, mapping=d.overdue)
         if d.overdue_gone:
-            pipe.hdel(OVERDUE, *sorted(d.overdue_gone))
+            pipe.hdel(keys.ALERT_IN_OVERDUE, *sorted(d.overdue_gone))
         if d.trim_before is not None:
-            pipe.zremrangebyscore(EVENTS, "-inf", f"({d.trim_before}")
+            pipe.zremrangebyscore(keys.ALERT_IN_EVENTS, "-inf", f"({d.trim_before}")
 
     def run(self, stop: threading.Event) -> None:
         """Evaluate until ``stop`` is set; wait while another engine holds the lease; survive outages."""
@@ -499,7 +510,7 @@ class Engine:
                 backoff = min(backoff * 2, 10.0)
         if self._leader:  # hand over at once rather than after the lease runs out
             with contextlib.suppress(redis.RedisError):
-                self.r.eval(_RELEASE, 1, LEADER, self.token)
+                self._lease.release()
             self._leader = False
 
 
@@ -512,40 +523,13 @@ def _only_value(old: AlertState, new: AlertState) -> bool:
 def request_reload(client: redis.Redis, data: Any, by: str = "cli") -> int:
     """Validate a rule set here, then ask the running engine to load it; return the request's stamp.
 
-    The engine answers in ``contract.ALERT_RULES`` (``requested_ms`` = the stamp, ``ok``, ``error``).
+    The engine answers in ``keys.ALERT_RULES`` (``requested_ms`` = the stamp, ``ok``, ``error``).
     Raises RuleError (nothing is sent) when the set is invalid.
     """
     rules = load_rules(data)
     payload = dumps(
         [r.model_dump(mode="json", by_alias=True, exclude_defaults=True) | {"type": r.type} for r in rules]
     )
-    stamp = now_ms()
-    client.hset(c.ALERT_CONTROL, mapping={"rules": payload, "requested_ms": stamp, "by": by})
+    stamp = epoch_ms()
+    client.hset(keys.ALERT_CONTROL, mapping={"rules": payload, "requested_ms": stamp, "by": by})
     return stamp
-
-
-def run_engine(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
-    """Build the engine the configuration describes and run it until ``stop`` (for run.py).
-
-    Loads the geography and the registry, takes ``alerts.rules`` (the shipped defaults when unset), and
-    names the consumer ``alerts.consumer`` or the host name.
-    """
-    from dashboard.geo import load_geography
-    from dashboard.registry import default_registry
-
-    if not cfg.alerts.enabled:
-        log.info("alert engine disabled (alerts.enabled: false)")
-        return
-    g = cfg.geography
-    areas = Areas.from_geography(load_geography(g.district, g.subdistricts, g.communities, g.cells))
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
-    consumer = cfg.alerts.consumer or socket.gethostname()
-    rules = rules_of(cfg.alerts.rules)
-    engine = Engine(
-        client, cfg.alerts, rules, areas, consumer, default_registry(), processor_group=cfg.processor.group
-    )
-    log.info("alert engine %s: %d rules", consumer, len(rules))
-    try:
-        engine.run(stop)
-    finally:
-        client.close()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from dashboard.registry import METRIC_BY_NAME, Registry
+from dashboard.domain.registry import METRIC_BY_NAME, Registry
 
 AreaLevel: TypeAlias = Literal["cell", "community", "subdistrict", "district"]
 AREA_LEVELS: tuple[AreaLevel, ...] = ("cell", "community", "subdistrict", "district")
@@ -49,7 +49,7 @@ class Areas:
 
     @classmethod
     def from_geography(cls, geo: Any) -> Areas:
-        """The areas of a loaded ``dashboard.geo.Geography``."""
+        """The areas of a loaded ``dashboard.domain.geo.Geography``."""
         cells = {}
         for cell in geo.cells.values():
             community = geo.communities.get(cell.parent_id)

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard.alerts.levels import LevelKey
+from dashboard.alerts.levels import LevelKey, rank
 
 Cond: TypeAlias = Literal["alerting", "hold", "ok", "nodata"]
 """What a rule sees for one instance: past its trigger; between trigger and clear value (hysteresis
@@ -158,6 +158,12 @@ class Transition:
             "d": json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")),
         }
 
+    def public(self) -> dict[str, Any]:
+        """The transition as JSON-able data (the API's and the pages' form)."""
+        d = asdict(self)
+        d["areas"] = list(self.areas)
+        return d
+
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Transition:
         """Parse a history stream entry."""
@@ -167,7 +173,7 @@ class Transition:
 
 
 class AlertDelta(BaseModel):
-    """Alert changes as published on ``contract.STREAM_ALERTS`` (a web process pushes them to pages)."""
+    """Alert changes as published on ``keys.STREAM_ALERTS`` (a web process pushes them to pages)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -189,3 +195,11 @@ class AlertDelta(BaseModel):
     def from_fields(cls, f: Mapping[str, str]) -> AlertDelta:
         """Parse a stream entry."""
         return cls.model_validate(json.loads(f["d"]))
+
+
+_RANK_SPAN = 10**13  # larger than any epoch-ms time
+
+
+def active_score(st: AlertState) -> float:
+    """Sort key of the active alerts: the highest level first, then the newest first."""
+    return -float(rank(st.level) * _RANK_SPAN + (st.fired or st.started))

@@ -25,12 +25,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 try:
-    from dashboard.geo import Area, Geography, load_default_geography
-    from dashboard.registry import CAMERA_COLUMNS, CAMERA_KINDS, METRICS, MetricSpec
+    from dashboard.domain.geo import Area, Geography, load_default_geography
+    from dashboard.domain.registry import CAMERA_COLUMNS, CAMERA_KINDS, METRICS, MetricSpec
 except ModuleNotFoundError:  # run from a checkout that was not pip-installed
     sys.path.insert(0, str(ROOT))
-    from dashboard.geo import Area, Geography, load_default_geography
-    from dashboard.registry import CAMERA_COLUMNS, CAMERA_KINDS, METRICS, MetricSpec
+    from dashboard.domain.geo import Area, Geography, load_default_geography
+    from dashboard.domain.registry import CAMERA_COLUMNS, CAMERA_KINDS, METRICS, MetricSpec
 
 SEED = 4406041
 SENSOR_COUNT = 1100

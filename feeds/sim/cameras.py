@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from dashboard import contract as c
-from dashboard.registry import Camera, Registry, validate_camera_status
+from dashboard.domain.registry import Camera, Registry
+from dashboard.store.records import Record
+from dashboard.store.validate import validate_camera_status
 
 STATES: tuple[str, ...] = ("online", "offline", "fault")
 ONLINE, OFFLINE, FAULT = 0, 1, 2
@@ -45,11 +46,11 @@ class CameraBank:
         self.flap_until = np.zeros(n)
         self.forced: dict[int, int] = {}  # camera index -> its state before a power cut
 
-    def _record(self, i: int, now_ms: int) -> c.Record:
+    def _record(self, i: int, now_ms: int) -> Record:
         """The status record of camera ``i``."""
         return validate_camera_status(self.registry, self.ids[i], STATES[self.state[i]], now_ms, now_ms)
 
-    def announce(self, rng: np.random.Generator, now_ms: int) -> list[c.Record]:
+    def announce(self, rng: np.random.Generator, now_ms: int) -> list[Record]:
         """Draw every camera's state from the steady shares and announce each one (the first start)."""
         u = rng.random(len(self.ids))
         self.state[:] = np.where(
@@ -57,7 +58,7 @@ class CameraBank:
         )
         return [self._record(i, now_ms) for i in range(len(self.ids))]
 
-    def step(self, sim_s: float, dt: float, rng: np.random.Generator, now_ms: int) -> list[c.Record]:
+    def step(self, sim_s: float, dt: float, rng: np.random.Generator, now_ms: int) -> list[Record]:
         """Advance by ``dt`` simulated seconds; return the changes of state."""
         n = len(self.ids)
         self.flap_until[(self.flap_until > 0) & (self.flap_until <= sim_s)] = 0.0
@@ -83,9 +84,9 @@ class CameraBank:
         st[changed] = new
         return [self._record(int(i), now_ms) for i in changed]
 
-    def power_cut(self, cells: Collection[str], now_ms: int) -> list[c.Record]:
+    def power_cut(self, cells: Collection[str], now_ms: int) -> list[Record]:
         """Force every camera in ``cells`` offline (remembering its state); return the changes."""
-        out: list[c.Record] = []
+        out: list[Record] = []
         cells = set(cells)
         for i, cell in enumerate(self.cell):
             if cell in cells and i not in self.forced:
@@ -95,9 +96,9 @@ class CameraBank:
                     out.append(self._record(i, now_ms))
         return out
 
-    def power_back(self, now_ms: int) -> list[c.Record]:
+    def power_back(self, now_ms: int) -> list[Record]:
         """Put every camera a power cut forced offline back as it was; return the changes."""
-        out: list[c.Record] = []
+        out: list[Record] = []
         for i, before in sorted(self.forced.items()):
             if self.state[i] != before:
                 self.state[i] = before

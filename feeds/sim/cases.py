@@ -6,7 +6,7 @@ type is drawn by the catalogue's weights, so the category mix is the catalogue's
 population and by the type's ``cell_tags`` (street vending in market cells, disputes and old-building
 risks in the old town, flooding in low-lying cells); the channel is drawn given the type and the hour.
 
-Each case then walks the loop of ``dashboard.lifecycle``: reported → registered → dispatched → handled
+Each case then walks the loop of ``dashboard.domain.lifecycle``: reported → registered → dispatched → handled
 → feedback → verified → closed, with about 5 % cancelled after report, some returned by the department
 (and re-dispatched, often to another one), a few escalated (community → subdistrict → district), a few
 reopened after a failed check. How long handling takes depends on the department (``HANDLE_HOURS``;
@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import shapely
 
-from dashboard import contract as c
-from dashboard.catalogue import Catalogue, EventType
-from dashboard.config import SlaConfig
-from dashboard.geo import Geography
+from dashboard.domain.catalogue import Catalogue, EventType
+from dashboard.domain.geo import Geography
+from dashboard.domain.sla import SlaConfig
+from dashboard.store.records import CaseEvent
 from feeds.sim import clock, notes
 from feeds.sim.scenarios import ActiveScenario
 from feeds.sim.weather import Weather
@@ -110,7 +110,7 @@ DISPUTE_TYPES = {
 STORM_REPORTS_PER_H = 40.0
 HEAT_REPORTS_PER_H = 6.0
 
-#: The steps the simulator takes after each step (a subset of dashboard.lifecycle.TRANSITIONS).
+#: The steps the simulator takes after each step (a subset of dashboard.domain.lifecycle.TRANSITIONS).
 NEXT_STEPS: dict[str, frozenset[str]] = {
     "reported": frozenset({"registered", "cancelled"}),
     "registered": frozenset({"dispatched"}),
@@ -451,11 +451,11 @@ class CaseModel:
         t1: float,
         ts_of: Callable[[float], int],
         scenario: ActiveScenario | None = None,
-    ) -> list[c.CaseEvent]:
+    ) -> list[CaseEvent]:
         """Report this interval's new cases and take every step due in (t0, t1], in time order."""
         self._reports(rng, t0, t1)
         self._scenario_reports(rng, t0, t1, scenario)
-        out: list[c.CaseEvent] = []
+        out: list[CaseEvent] = []
         heap = self.heap
         while heap and heap[0][0] <= t1:
             due, _, cid = heapq.heappop(heap)
@@ -467,12 +467,12 @@ class CaseModel:
 
     def _event(
         self, case: SimCase, step: str, ts: int, actor: str, note: str = "", dept: str | None = None
-    ) -> c.CaseEvent:
+    ) -> CaseEvent:
         """The contract record of ``case`` taking ``step``."""
         et = self.types[self.type_index[case.type]]
         seq = case.seq
         case.seq += 1
-        return c.CaseEvent(
+        return CaseEvent(
             event_id=f"{case.id}-{seq:02d}",
             case_id=case.id,
             seq=seq,
@@ -490,7 +490,7 @@ class CaseModel:
             source="simulator",
         )
 
-    def _take(self, rng: np.random.Generator, case: SimCase, t: float, ts: int) -> c.CaseEvent:
+    def _take(self, rng: np.random.Generator, case: SimCase, t: float, ts: int) -> CaseEvent:
         """Emit ``case.next`` at ``t`` and schedule the step after it (or finish the case)."""
         step = case.next
         et = self.types[self.type_index[case.type]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dashboard.catalogue import EventType
+from dashboard.domain.catalogue import EventType
 
 STREETS: dict[str, tuple[str, ...]] = {
     "ZM": (

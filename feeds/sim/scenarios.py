@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # kept light: run.py imports the names to check --scenario
     import numpy as np
 
-    from dashboard.geo import Geography
+    from dashboard.domain.geo import Geography
 
 AreaLevel = Literal["district", "subdistrict", "community", "cell"]
 

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from dashboard import contract as c
-from dashboard.geo import Geography
-from dashboard.registry import Registry, Sensor, validate_reading
+from dashboard.domain.geo import Geography
+from dashboard.domain.registry import Registry, Sensor
+from dashboard.store.records import Record
+from dashboard.store.validate import validate_reading
 from feeds.sim import clock
 from feeds.sim.weather import Weather
 
@@ -212,7 +213,7 @@ class SensorBank:
         rng: np.random.Generator,
         weather: Weather,
         offline_cells: Collection[str] = (),
-    ) -> list[c.Record]:
+    ) -> list[Record]:
         """Readings of the sensors in ``idx`` (skipping those in ``offline_cells``), stamped ``now_ms``."""
         if offline_cells:
             idx = np.array([i for i in idx if self.cell[i] not in offline_cells], dtype=int)
@@ -220,7 +221,7 @@ class SensorBank:
             return []
         vals = self.values(idx, sim_s, rng, weather)
         reg = self.registry
-        out: list[c.Record] = []
+        out: list[Record] = []
         for i, v in zip(idx.tolist(), vals.tolist(), strict=True):
             digits = 3 if self.metric[i] in ("water_level", "smoke", "tilt") else 1
             out.append(

@@ -20,6 +20,8 @@ test("an area page re-reads when a delta touches one of its areas, in the new sh
   assert.equal(area.concerns(delta({ set: { open: { subdistrict: { SW: { handle: 2 } } } } }), ids), false);
   assert.equal(area.concerns(delta({ set: { days: { 20261208: { by: { cell: { "ZM-0001": { reported: 4 } } } } } } }), ids), true);
   assert.equal(area.concerns(delta({ set: { hours: { 2026120814: { by: { community: { "ZM-C01": { closed: 1 } } } } } } }), ids), true);
+  assert.equal(area.concerns(delta({ set: { days: { 20261208: { hdur: { cell: { "ZM-0002": { 3: 1 } } } } } } }), ids), true);
+  assert.equal(area.concerns(delta({ set: { days: { 20261208: { hdur: { cell: { "SW-0001": { 3: 1 } } } } } } }), ids), false);
   assert.equal(area.concerns(delta({ set: { health: { "ZM-C01": [80, "#d9c31c"] } } }), ids), true);
   assert.equal(area.concerns(delta({ set: { health: { SW: [80, "#d9c31c"] } } }), ids), false);
   assert.equal(area.concerns(delta({ ticker: [[1, "K-1", "ZM-0002", "CM-0101", "reported", null, null]] }), ids), true);

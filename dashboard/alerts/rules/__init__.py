@@ -16,8 +16,7 @@ from pydantic import ValidationError
 
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import offline, overdue, rate, stale, threshold
-from dashboard.alerts.rules.base import FieldError, Rule
-from dashboard.config import RULE_TYPES
+from dashboard.alerts.rules.base import RULE_TYPES, FieldError, Rule
 
 __all__ = ["DEFAULTS_PATH", "FieldError", "Rule", "RuleError", "check_areas", "default_rules", "load_rules"]
 _MODULES = (offline, overdue, rate, stale, threshold)  # imported for their registration

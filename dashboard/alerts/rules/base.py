@@ -1,7 +1,7 @@
 """What every alert rule shares: name, level, timing (``for``, ``clear_for``, escalation), area filters.
 
 A rule type is one module of this package: a model subclassing ``Rule`` with ``type: Literal[...]``,
-decorated with ``dashboard.config.register_rule_config``, implementing ``observe`` (a pure function of
+decorated with ``register_rule_config``, implementing ``observe`` (a pure function of
 the inputs and the time: one ``Observation`` per instance). ``dashboard/alerts/rules/__init__.py``
 imports every module.
 """
@@ -17,8 +17,32 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from dashboard.alerts.inputs import Areas, Inputs
 from dashboard.alerts.levels import LevelKey, rank
 from dashboard.alerts.model import Observation, Policy
-from dashboard.config import RuleConfig
-from dashboard.registry import METRIC_BY_NAME, METRICS
+from dashboard.domain.registry import METRIC_BY_NAME, METRICS
+from dashboard.domain.types import ConfigModel
+
+
+class RuleConfig(ConfigModel):
+    """Base of an alert rule's config: ``type`` picks the module (dashboard/alerts/rules/<type>.py)."""
+
+    type: str = Field(description="The rule type (registered by its module).")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$",
+        description="Unique rule name (lower-case letters, digits, - and _); alert ids start with it.",
+    )
+    enabled: bool = Field(True, description="Evaluate this rule.")
+
+
+RULE_TYPES: dict[str, type[RuleConfig]] = {}
+
+
+def register_rule_config(cls: type[RuleConfig]) -> type[RuleConfig]:
+    """Class decorator: make an alert rule type known by its ``type`` literal."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__}.type needs a Literal default, e.g. type: Literal['rate'] = 'rate'")
+    RULE_TYPES[default] = cls
+    return cls
+
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")

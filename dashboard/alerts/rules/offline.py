@@ -14,8 +14,7 @@ from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import FieldError, Metric, Per, Rule
-from dashboard.config import register_rule_config
+from dashboard.alerts.rules.base import FieldError, Metric, Per, Rule, register_rule_config
 
 
 @register_rule_config

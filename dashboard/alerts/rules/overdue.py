@@ -14,9 +14,8 @@ from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import FieldError, Rule
-from dashboard.config import register_rule_config
-from dashboard.lifecycle import STAGES
+from dashboard.alerts.rules.base import FieldError, Rule, register_rule_config
+from dashboard.domain.lifecycle import STAGES
 
 
 @register_rule_config

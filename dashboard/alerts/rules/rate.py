@@ -13,10 +13,9 @@ from pydantic import Field, field_validator, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import Duration, FieldError, Per, Rule
-from dashboard.catalogue import default_catalogue
-from dashboard.config import register_rule_config
-from dashboard.contract import CaseStep
+from dashboard.alerts.rules.base import Duration, FieldError, Per, Rule, register_rule_config
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.domain.lifecycle import CaseStep
 
 
 @register_rule_config

@@ -15,8 +15,7 @@ from pydantic import Field, model_validator
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import Duration, FieldError, Metric, Rule
-from dashboard.config import register_rule_config
+from dashboard.alerts.rules.base import Duration, FieldError, Metric, Rule, register_rule_config
 
 
 @register_rule_config

@@ -19,9 +19,8 @@ from pydantic import Field, model_validator
 from dashboard.alerts.inputs import Inputs, SensorInfo
 from dashboard.alerts.levels import LevelKey, rank
 from dashboard.alerts.model import Cond, Observation
-from dashboard.alerts.rules.base import Bound, FieldError, Metric, Rule
-from dashboard.config import register_rule_config
-from dashboard.registry import METRIC_BY_NAME
+from dashboard.alerts.rules.base import Bound, FieldError, Metric, Rule, register_rule_config
+from dashboard.domain.registry import METRIC_BY_NAME
 
 _COND_ORDER: dict[Cond, int] = {"nodata": 0, "ok": 1, "hold": 2, "alerting": 3}
 _AGG: dict[str, Callable[[list[float]], float]] = {

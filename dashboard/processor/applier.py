@@ -1,0 +1,340 @@
+"""The processor's batch logic: what a batch of records changes, computed from the state it read.
+
+Pure (no I/O): a case is the fold of its events through the lifecycle state machine
+(``dashboard.domain.lifecycle``), so late and out-of-order events give the same state as in-order ones;
+counters change by the difference of the case's contributions (``dashboard.domain.counters``).
+``dashboard.processor.writes`` turns the ``Effects`` into Redis writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter, OrderedDict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.domain import counters
+from dashboard.domain.counters import Path
+from dashboard.domain.devices import is_stale, sensor_level
+from dashboard.domain.lifecycle import Case, Rejected, fold
+from dashboard.domain.registry import METRIC_BY_NAME, Thresholds, default_registry
+from dashboard.domain.sla import SlaConfig
+from dashboard.store import keys
+from dashboard.store.cases import CaseState
+from dashboard.store.records import AnyRecord, CameraStatus, CaseEvent, SensorReading
+
+NOTE_KEEP = 500  # characters of a note kept per event in the case record
+
+
+@dataclass
+class Effects:
+    """The writes one batch makes, computed from the batch and the state it read."""
+
+    cases: dict[str, CaseState] = field(default_factory=dict)
+    inc: Counter[Path] = field(default_factory=Counter)  # counter path -> increment
+    cameras: dict[str, str] = field(default_factory=dict)
+    sensors: dict[str, str] = field(default_factory=dict)
+    camera_since: dict[str, int] = field(default_factory=dict)  # camera -> time of its change of status
+    levels: dict[str, str] = field(default_factory=dict)  # sensor -> status after the batch's readings
+    sensor_status: dict[str, str] = field(default_factory=dict)  # sensor -> stored level, where it changed
+    sensor_dev: dict[str, str] = field(default_factory=dict)  # sensor -> its new status on the map
+    sensor_hist: dict[tuple[str, int, int], float] = field(
+        default_factory=dict
+    )  # (sensor, hour, slot) -> max
+    unstale: set[str] = field(default_factory=set)  # stale sensors that reported again
+    cell_cases: list[tuple[str, str | None, CaseState]] = field(default_factory=list)  # case, old cell, new
+    seen: dict[str, int] = field(default_factory=dict)
+    new_cases: dict[str, int] = field(default_factory=dict)
+    folds: dict[str, Case | None] = field(default_factory=dict)  # case -> its fold after the batch
+    written: dict[str, str] = field(default_factory=dict)  # case -> the JSON written for it
+    deadlines: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to DEADLINES)
+    overdue: dict[str, int] = field(default_factory=dict)  # case -> deadline (add to OVERDUE)
+    clear_deadline: set[str] = field(default_factory=set)
+    clear_overdue: set[str] = field(default_factory=set)
+    ticker: list[dict[str, Any]] = field(default_factory=list)
+    went_overdue: list[dict[str, Any]] = field(default_factory=list)
+    dead: list[tuple[str, str, str, str]] = field(default_factory=list)  # stream, id, reason, raw
+    duplicates: int = 0
+    applied: int = 0
+    illegal: int = 0
+
+    def changed(self) -> bool:
+        """True when the batch changed something a screen shows."""
+        cases = self.inc or self.ticker or self.overdue or self.clear_overdue
+        return bool(cases or self.cameras or self.sensor_dev)
+
+    def dev(self) -> dict[str, str]:
+        """The devices whose status changed in this batch (``Delta.dev``)."""
+        return {**self.cameras, **self.sensor_dev}
+
+
+class CaseApplier:
+    """Pure batch logic for case events: fold, contributions diff, index updates (no I/O)."""
+
+    def __init__(self, sla: SlaConfig, tz: ZoneInfo, places: Mapping[str, counters.Place]) -> None:
+        """Use ``sla`` deadlines, local days in ``tz``, and each cell's community and subdistrict."""
+        self.sla = sla
+        self.tz = tz
+        self.places = places
+        self.clock = counters.Clock(tz)
+        # The records this process wrote last, by case: (JSON, record, fold). A record read back
+        # unchanged is not parsed or folded again; one changed by anyone else misses the cache.
+        self._cache: OrderedDict[str, tuple[str, CaseState, Case | None]] = OrderedDict()
+        self._pending_fold: dict[str, Case | None] = {}
+        self._thresholds: Mapping[str, Thresholds] | None = None
+
+    def level(self, rec: SensorReading) -> str | None:
+        """The sensor's status after ``rec`` against its registry thresholds (its metric's defaults for
+        a sensor the registry does not know; None for an unknown metric)."""
+        if self._thresholds is None:
+            self._thresholds = {k: s.thresholds for k, s in default_registry().sensors.items()}
+        th = self._thresholds.get(rec.sensor_id)
+        if th is None:
+            spec = METRIC_BY_NAME.get(rec.metric)
+            th = Thresholds(spec.warn, spec.alarm) if spec is not None else None
+        return sensor_level(rec.value, th) if th is not None else None
+
+    CACHE_SIZE = 50_000
+
+    def parse(self, case_id: str, raw: str) -> CaseState:
+        """The record of ``raw`` (from the cache when this process wrote exactly that)."""
+        hit = self._cache.get(case_id)
+        if hit is not None and hit[0] == raw:
+            self._cache.move_to_end(case_id)
+            self._pending_fold[case_id] = hit[2]
+            return hit[1]
+        self._pending_fold.pop(case_id, None)
+        return CaseState.from_json(raw)
+
+    def known_fold(self, case_id: str) -> Case | None:
+        """The fold of the record ``parse`` returned from the cache, if it did."""
+        return self._pending_fold.get(case_id)
+
+    def remember(self, eff: Effects) -> None:
+        """After a committed batch: keep what was written for the next batch."""
+        for case_id, raw in eff.written.items():
+            self._cache[case_id] = (raw, eff.cases[case_id], eff.folds.get(case_id))
+            self._cache.move_to_end(case_id)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self._pending_fold.clear()
+
+    def contrib(self, st: CaseState | None, case: Case | None = None) -> counters.Contrib:
+        """The counters a stored case contributes to (``case``: its fold, if known)."""
+        s = st.summary(self.places, case) if st is not None else None
+        return counters.contributions(s, self.sla, self.tz, self.clock) if s is not None else Counter()
+
+    def change(
+        self, old: CaseState | None, old_case: Case | None, new: CaseState, new_case: Case | None
+    ) -> dict[Path, int]:
+        """How the counters change when a case record goes from ``old`` to ``new``."""
+        if old is not None and old.valid and new.valid:
+            if old_case is None:
+                old_case, _ = fold("", old.steps())
+            before = old.summary(self.places, old_case)
+            after = new.summary(self.places, new_case)
+            if before is not None and after is not None:
+                fast = counters.append_diff(before, after, self.sla, self.tz, self.clock)
+                if fast is not None:
+                    return fast
+        return counters.diff(self.contrib(old, old_case), self.contrib(new, new_case))
+
+    def rebuild(
+        self, old: CaseState | None, events: list[CaseEvent], now: int
+    ) -> tuple[CaseState, Case | None, list[Rejected]]:
+        """The case record after adding ``events`` (already de-duplicated) to ``old``."""
+        first = next((e for e in events if e.step == "reported"), events[0])
+        if old is None:
+            st = CaseState(
+                cell=first.cell_id,
+                step=first.step,
+                ts=first.ts,
+                open=True,
+                event_type=first.event_type,
+                category=first.category,
+                priority=first.priority,
+                source=first.source,
+                lon=first.lon,
+                lat=first.lat,
+                description=first.note[:NOTE_KEEP] if first.step == "reported" else "",
+                photos=list(first.photos) if first.step == "reported" else [],
+            )
+        else:
+            st = dataclasses.replace(old, events=list(old.events), photos=list(old.photos))
+            if first.step == "reported" and not any(e[3] == "reported" for e in old.events):
+                st.cell, st.event_type, st.category = first.cell_id, first.event_type, first.category
+                st.source, st.lon, st.lat = first.source, first.lon, first.lat
+                st.description, st.photos = first.note[:NOTE_KEEP], list(first.photos)
+        for e in events:
+            st.events.append(
+                [e.ts, e.seq, e.event_id, e.step, e.department, e.actor, e.priority, e.note[:NOTE_KEEP]]
+            )
+        st.events.sort(key=lambda x: (x[0], x[1], x[2]))
+        case, rejected = fold("", st.steps())
+        self._summarise(st, case, now)
+        return st, case, rejected
+
+    def _summarise(self, st: CaseState, case: Case | None, now: int) -> None:
+        """Copy the folded case's facts onto the record, with its current deadline."""
+        if case is None:
+            st.valid, st.open, st.step, st.stage, st.deadline, st.overdue = (
+                False,
+                False,
+                "-",
+                None,
+                None,
+                False,
+            )
+            return
+        st.valid = True
+        st.step, st.open, st.ts = case.state, case.open, case.updated_ts
+        st.reported_ts, st.closed_ts = case.reported_ts, case.closed_ts
+        st.department, st.priority, st.level = case.department, case.priority, case.level
+        st.returns, st.escalations, st.reopens = case.returns, case.escalations, case.reopens
+        st.stage, st.stage_since = case.stage, case.stage_since
+        st.deadline = counters.current_deadline(case, self.sla, self.tz)
+        st.overdue = st.deadline is not None and now >= st.deadline
+
+    def apply(
+        self,
+        records: Iterable[tuple[str, str, AnyRecord]],
+        cases: Mapping[str, CaseState],
+        cameras: Mapping[str, str],
+        seen: set[str],
+        now: int,
+        sensor_status: Mapping[str, str] | None = None,
+        stale: Collection[str] = (),
+    ) -> Effects:
+        """Apply decoded records to the state read from Redis; return the effects.
+
+        ``sensor_status``: the stored status of the batch's sensors (a change of it goes in the delta);
+        ``stale``: those of them marked stale (a reading brings them back).
+        """
+        eff = Effects()
+        by_case: dict[str, list[CaseEvent]] = {}
+        seen_now = set(seen)
+        for _stream, _eid, rec in records:
+            if isinstance(rec, CaseEvent):
+                if rec.event_id in seen_now:
+                    eff.duplicates += 1
+                    continue
+                seen_now.add(rec.event_id)
+                eff.seen[rec.event_id] = rec.ts
+                by_case.setdefault(rec.case_id, []).append(rec)
+            elif isinstance(rec, CameraStatus):
+                eff.applied += 1
+                before = eff.cameras.get(rec.camera_id, cameras.get(rec.camera_id))
+                if before != rec.status:
+                    was_down, is_down = before in ("offline", "fault"), rec.status in ("offline", "fault")
+                    if is_down != was_down:
+                        eff.inc[("kpi", "cameras_down")] += 1 if is_down else -1
+                    if before is None:
+                        eff.inc[("kpi", "cameras")] += 1
+                    eff.cameras[rec.camera_id] = rec.status
+                    eff.camera_since[rec.camera_id] = rec.ts
+            else:
+                eff.applied += 1
+                eff.sensors[rec.sensor_id] = json.dumps(
+                    {
+                        "metric": rec.metric,
+                        "value": rec.value,
+                        "unit": rec.unit,
+                        "ts": rec.ts,
+                        "cell": rec.cell_id,
+                    }
+                )
+                eff.inc[("days", self.clock.minute(rec.ts)[:8], "n", "readings")] += 1
+                if (lv := self.level(rec)) is not None:
+                    eff.levels[rec.sensor_id] = lv
+                if rec.ts > now - counters.SENSOR_HIST_MS:
+                    point = (
+                        rec.sensor_id,
+                        rec.ts // 3_600_000,
+                        rec.ts % 3_600_000 // counters.SENSOR_SLOT_MS,
+                    )
+                    eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
+        for case_id, events in by_case.items():
+            self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
+        stored = sensor_status or {}
+        registry = default_registry()
+        eff.unstale = {
+            sid for sid in set(eff.levels) & set(stale)
+            if not is_stale(registry, sid, json.loads(eff.sensors[sid])["ts"], now)
+        }  # fmt: skip
+        eff.sensor_status = {k: v for k, v in eff.levels.items() if stored.get(k) != v}
+        still = set(stale) - eff.unstale  # a late reading of a stale sensor: stale it stays on the map
+        eff.sensor_dev = {
+            k: v
+            for k, v in eff.levels.items()
+            if (k in eff.sensor_status or k in eff.unstale) and k not in still
+        }
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
+
+    def _apply_case(
+        self,
+        eff: Effects,
+        case_id: str,
+        old: CaseState | None,
+        events: list[CaseEvent],
+        now: int,
+        old_case: Case | None = None,
+    ) -> None:
+        """Re-fold one case with its new events and record what changed."""
+        new, case, rejected = self.rebuild(old, events, now)
+        eff.inc.update(self.change(old, old_case, new, case))
+        eff.cases[case_id] = new
+        eff.folds[case_id] = case
+        eff.cell_cases.append((case_id, old.cell if old is not None else None, new))
+        new_ids = {e.event_id for e in events}
+        for r in rejected:
+            if r.event_id in new_ids:
+                eff.illegal += 1
+                ev = next(e for e in events if e.event_id == r.event_id)
+                eff.dead.append((keys.STREAM_CASE_EVENTS, r.event_id, r.reason, ev.model_dump_json()))
+        eff.applied += len(new_ids) - sum(1 for r in rejected if r.event_id in new_ids)
+        if (old is None or not old.valid) and new.valid:
+            eff.new_cases[case_id] = new.reported_ts
+        held = {r.event_id for r in rejected}
+        for e in sorted(events, key=lambda x: (x.ts, x.seq)):
+            if e.event_id not in held and new.valid:
+                eff.ticker.append(
+                    {"ts": e.ts, "case": case_id, "cell": new.cell, "type": new.event_type,
+                     "step": e.step, "dept": e.department or new.department, "priority": new.priority}
+                )  # fmt: skip
+        self._index_deadline(eff, case_id, new)
+
+    @staticmethod
+    def _index_deadline(eff: Effects, case_id: str, st: CaseState) -> None:
+        """Keep the case in exactly one of the deadline and overdue sorted sets (or neither)."""
+        if st.open and st.deadline is not None and not st.overdue:
+            eff.deadlines[case_id] = st.deadline
+            eff.clear_overdue.add(case_id)
+        elif st.open and st.deadline is not None and st.overdue:
+            eff.overdue[case_id] = st.deadline
+            eff.clear_deadline.add(case_id)
+        else:
+            eff.clear_deadline.add(case_id)
+            eff.clear_overdue.add(case_id)
+
+    def mark_overdue(self, cases: Mapping[str, CaseState], now: int) -> Effects:
+        """Effects of the cases whose current stage deadline has passed by ``now``."""
+        eff = Effects()
+        for case_id, st in cases.items():
+            if not st.open or st.overdue or st.deadline is None or st.deadline > now:
+                continue
+            new = dataclasses.replace(st, overdue=True)
+            case, _ = fold("", st.steps())
+            eff.inc.update(self.change(st, case, new, case))
+            eff.cases[case_id] = new
+            eff.folds[case_id] = case
+            self._index_deadline(eff, case_id, new)
+            eff.went_overdue.append(
+                {"case": case_id, "cell": st.cell, "dept": st.department or "", "stage": st.stage or "",
+                 "priority": st.priority, "deadline": st.deadline, "ts": now}
+            )  # fmt: skip
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff

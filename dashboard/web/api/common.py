@@ -1,0 +1,119 @@
+"""What every HTTP endpoint shares: bearer tokens, body limits, JSON answers and errors, accept-or-503."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from dashboard.config import AppConfig
+from dashboard.store.records import Record
+from dashboard.store.sink import IngestEnv
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BadRequest(Exception):
+    """Input that is rejected: an HTTP status and a list of {field, message} naming what was wrong."""
+
+    def __init__(
+        self, status: int, errors: Sequence[dict[str, Any]], headers: dict[str, str] | None = None
+    ) -> None:
+        """``errors``: one dict per problem with ``field`` and ``message`` (and ``index`` in a batch)."""
+        super().__init__("; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors))
+        self.status = status
+        self.errors = list(errors)
+        self.headers = headers or {}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response (UTF-8, no ASCII escaping)."""
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def error_response(err: BadRequest) -> Response:
+    """The JSON error body of a rejected request: ``{"error": summary, "errors": [...]}``."""
+    return json_response({"error": str(err), "errors": err.errors}, err.status, err.headers)
+
+
+def require_token(cfg: AppConfig) -> Callable[[F], F]:
+    """Decorator: the request must carry ``Authorization: Bearer <token>`` of a configured source.
+
+    Sets ``flask.g.source`` to the source name. No tokens configured means nobody is let in.
+    """
+
+    def deco(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            auth = request.headers.get("Authorization", "")
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return error_response(
+                    BadRequest(
+                        401,
+                        [{"field": "Authorization", "message": "missing bearer token"}],
+                        {"WWW-Authenticate": 'Bearer realm="citybrain"'},
+                    )
+                )
+            for source, expected in cfg.ingest.tokens.items():
+                if expected and hmac.compare_digest(token.encode(), expected.encode()):
+                    g.source = source
+                    return fn(*args, **kwargs)
+            return error_response(
+                BadRequest(
+                    401,
+                    [{"field": "Authorization", "message": "unknown token"}],
+                    {"WWW-Authenticate": 'Bearer realm="citybrain", error="invalid_token"'},
+                )
+            )
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def json_body(cfg: AppConfig) -> Any:
+    """The request's JSON body, or BadRequest (413 too large, 415 not JSON, 400 malformed)."""
+    limit = cfg.ingest.max_body_bytes
+    too_large = BadRequest(413, [{"field": "body", "message": f"larger than {limit} bytes"}])
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    # A body without Content-Length (chunked) is cut at MAX_CONTENT_LENGTH (= max_body_bytes) by
+    # Werkzeug without an error: reaching the limit means it was longer, not that it is malformed JSON.
+    if len(raw) > limit or (length is None and len(raw) >= limit):
+        raise too_large
+    if not request.mimetype or request.mimetype != "application/json":
+        raise BadRequest(415, [{"field": "Content-Type", "message": "must be application/json"}])
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadRequest(400, [{"field": "body", "message": f"not valid JSON: {err}"}]) from None
+
+
+def accept(env: IngestEnv, feed: str, records: Sequence[Record]) -> bool:
+    """Hand records to the feed's sink; False when its buffer is full (answer 503, drop nothing)."""
+    return env.sink(feed).offer(records)
+
+
+def busy(retry_after_s: int = 5) -> Response:
+    """503 with Retry-After: the buffer is full while Redis is away; nothing of this request was kept."""
+    return error_response(
+        BadRequest(
+            503,
+            [{"field": "service", "message": "ingest buffer full (Redis unavailable); retry later"}],
+            {"Retry-After": str(retry_after_s)},
+        )
+    )

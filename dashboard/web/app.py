@@ -1,0 +1,87 @@
+"""The web process: the Dash app, Socket.IO push and every HTTP API, on one Flask server."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dash
+import redis
+from flask import Flask, request
+from flask_socketio import SocketIO, join_room
+
+from dashboard.config import ROOT, AppConfig
+from dashboard.web.api import register_all
+from dashboard.web.context import Context, set_context
+from dashboard.web.push import PushBridge
+from dashboard.web.rooms import Rooms, room_for
+
+log = logging.getLogger(__name__)
+
+ASSETS = ROOT / "assets"
+
+
+def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
+    """Build the Flask server, the Dash app on it and the Socket.IO endpoint; start the push bridge."""
+    geo = cfg.geography.load()
+    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    set_context(Context(cfg=cfg, geo=geo, redis=client, tz=ZoneInfo(cfg.timezone)))
+
+    server = Flask("citybrain")
+    app = dash.Dash(
+        "citybrain",
+        server=server,  # type: ignore[arg-type]  # Dash's annotation omits Flask
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="城市大脑 · City Brain",
+        update_title=None,  # type: ignore[arg-type]  # None is documented: keep the title
+        compress=True,
+        use_pages=True,
+        pages_folder="",  # pages are registered explicitly by the layouts' register()
+    )
+    app.enable_dev_tools(
+        debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
+    )
+
+    from layouts import alerts_page, area, case, wall, wallmode
+
+    wall.register(app)  # "/"
+    wallmode.register(app)  # "/wall": the command-wall mode
+    case.register(app)  # "/case/<case_id>"
+    alerts_page.register(app)  # "/alerts"
+    area.register(app)  # "/subdistrict/<id>", "/community/<id>", "/cell/<id>"
+    app.layout = dash.page_container
+
+    register_all(server, cfg, geo, client)
+    socketio = SocketIO(server, async_mode="threading", logger=False)
+    rooms = Rooms(geo)
+
+    def on_connect(auth: Any = None) -> None:
+        """A page joins the room of its view (its socket sends ``auth.pathname``; a page may name
+        ``auth.view``): it then receives only the deltas of what it shows (docs/DATA.md, rooms)."""
+        view = (auth.get("view") or auth.get("pathname")) if isinstance(auth, dict) else None
+        room = room_for(view if isinstance(view, str) else None, geo)
+        if room is not None:
+            join_room(room)
+            rooms.join(request.sid, room)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+
+    def on_disconnect(*_: Any) -> None:
+        """A page went away: its room may now be empty."""
+        rooms.leave(request.sid)  # type: ignore[attr-defined]
+
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+
+    PushBridge(socketio, client, ZoneInfo(cfg.timezone), cfg.web.push_interval_ms, cfg, rooms).start()
+    return app, socketio
+
+
+def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
+    """Run the web process until it is stopped."""
+    app, socketio = create_app(cfg, redis_url)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines, no dev-server banner
+    log.info("wall on http://%s:%d", host, port)
+    socketio.run(
+        app.server, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
+    )
