@@ -258,6 +258,7 @@ class CaseApplier:
                     eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
         for case_id, events in by_case.items():
             self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
+        eff.ticker.sort(key=lambda t: t["ts"])  # the batch's events in time order, whatever their case
         stored = sensor_status or {}
         registry = default_registry()
         eff.unstale = {
