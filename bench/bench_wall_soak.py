@@ -8,7 +8,7 @@ product's wall or the naive baseline. After the warm start (the simulator back-f
 one Chromium opens ``/`` and, every ``--sample`` seconds: a forced full GC (CDP
 ``HeapProfiler.collectGarbage``) then ``Runtime.getHeapUsage``, the number of DOM elements, the RSS of
 the web and processor processes. At the end the simulator is stopped, the processor drains, and the
-page is compared with Redis: every cell's colour (from ``{cb}:rm:cell-open``), the KPIs (open cases,
+page is compared with Redis: every cell's colour (from ``keys.CELL_OPEN``), the KPIs (open cases,
 readings today, cameras online) and, with a device layer, every camera's status; the records the
 simulator says it wrote against the input streams' lengths (all consumed by the processor).
 

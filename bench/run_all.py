@@ -28,9 +28,9 @@ DOC = h.ROOT / "docs" / "PERFORMANCE.md"
 MARKER = "<!-- bench/run_all.py rewrites everything below this line; edit only above it -->"
 # Product-wide figures first, then the wall's (each against the baseline).
 ORDER = [
-    "bench_processor", "bench_http_ingest", "bench_ingest_sensors", "bench_cameras", "bench_storm_lag",
-    "bench_wall_latency", "bench_wall_bytes", "bench_wall_viewers", "bench_wall_first_screen",
-    "bench_wall_soak",
+    "bench_processor", "bench_health", "bench_http_ingest", "bench_ingest_sensors", "bench_cameras",
+    "bench_storm_lag", "bench_wall_latency", "bench_wall_bytes", "bench_wall_viewers",
+    "bench_wall_first_screen", "bench_wall_soak",
 ]  # fmt: skip
 
 

@@ -96,6 +96,17 @@ def test_rollup_weighs_the_worse_children_more_and_caps_at_the_worst_plus_slack(
     assert hs.rollup([good] * 5).score == 100
 
 
+def test_the_documented_numbers() -> None:
+    """docs/HEALTH.md's worked figures, as literals: a change of a weight, a cap or the slack shows here
+    (the tests above compare with the constants and would move with them)."""
+    good, dark, busy, red = (hs.score(i) for i in (QUIET, CAMERAS_DOWN, OVERLOADED, RED_ALERT))
+    assert (good.score, dark.score, busy.score, red.score) == (100, 80, 59, 45)
+    assert hs.rollup([good] * 50 + [red]).score == 75  # the worst child + 30
+    assert hs.rollup([good, red]).score == 60  # weights 1 and 1 + 3 x 55 / 100
+    assert hs.rollup([dark, red]).score == 58
+    assert hs.rollup([good], {"orange": 1}).score == 70
+
+
 def test_rollup_adds_alerts_raised_on_the_area_itself() -> None:
     assert hs.rollup([hs.score(QUIET)], {"orange": 1}).score == 100 - hs.ALERT_POINTS["orange"]
     assert hs.rollup([], {"red": 1}).parts["alerts"] == hs.ALERT_POINTS["red"]

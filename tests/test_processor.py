@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from typing import Any
 
 import redis
@@ -16,6 +15,7 @@ from dashboard.processor.loop import Processor
 from dashboard.store import keys
 from dashboard.store.deltas import Delta
 from dashboard.store.records import STREAM_OF, CameraStatus, CaseEvent, Record, encode, kind_of
+from tests.conftest import wait_for
 
 TS = 1_790_000_000_000  # 2026-09-21 22:13 in Shanghai
 DAY = "20260921"
@@ -267,7 +267,11 @@ def test_another_consumers_idle_pending_entries_are_claimed(r: redis.Redis) -> N
     r.xreadgroup("processor", "gone", {keys.STREAM_CASE_EVENTS: ">"}, count=5)
     p = make(r, "other")
     assert p.step() == 0  # the dead consumer's entries are not idle long enough yet
-    time.sleep(1.1)  # not a timed assertion: lets the entries become idle
+    wait_for(
+        lambda: all(e["time_since_delivered"] >= 1000 for e in r.xpending_range(keys.STREAM_CASE_EVENTS,
+                                                                                  "processor", "-", "+", 10)),
+        5, 0.05, "the dead consumer's entries to be idle for the claim time",
+    )  # fmt: skip
     drain(p)
     assert r.hget(keys.CELL_OPEN, "ZM-0001") == "5"
 

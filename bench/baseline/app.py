@@ -32,6 +32,7 @@ from dashboard import contract as c  # noqa: E402
 from dashboard.domain.geo import load_default_geography  # noqa: E402
 from dashboard.domain.registry import default_registry  # noqa: E402
 from dashboard.store.keys import CAMERA_STATE  # noqa: E402
+from dashboard.store.paths import read_values  # noqa: E402
 from layouts.wall import cell_colour  # noqa: E402  (the same colours as the product)
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -123,12 +124,15 @@ def build_app(redis_url: str) -> dash.Dash:
         }
         day = datetime.now(TZ).strftime("%Y%m%d")
         n_cams, down = int(counters.get("cameras", 0)), int(counters.get("cameras_down", 0))
+        reported, closed, readings = read_values(
+            r, [("days", day, "n", "reported"), ("days", day, "n", "closed"), ("days", day, "n", "readings")]
+        )
         kpis = [
             f"{int(counters.get('open', 0)):,}",
-            f"{int(counters.get(f'reported:{day}', 0)):,}",
-            f"{int(counters.get(f'closed:{day}', 0)):,}",
+            f"{reported:,}",
+            f"{closed:,}",
             percent(100 * (n_cams - down) / n_cams) if n_cams else "–",
-            f"{int(counters.get(f'readings:{day}', 0)):,}",
+            f"{readings:,}",
         ]
         top = sorted((k for k, v in counts.items() if v > 0), key=lambda k: (-counts[k], k))[:10]
         return [cells, cams, *kpis, [html.Li(f"{k} {counts[k]}") for k in top]]

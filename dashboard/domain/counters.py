@@ -32,7 +32,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dashboard.domain.geo import Geography
-from dashboard.domain.lifecycle import STAGE_OF, Case, Step
+from dashboard.domain.lifecycle import RESTART_STEPS, STAGE_OF, Case, Step, spans
 from dashboard.domain.sla import SlaConfig, deadline
 
 DISTRICT = "all"
@@ -200,7 +200,7 @@ def _event_parts(
             for scope, ident in areas[:-1]:
                 out[("hours", hour, "by", scope, ident, ev.step)] += 1
         stage = STAGE_OF.get(ev.step)
-        if stage is not None and (stage != prev_stage or ev.step in ("returned", "reopened", "escalated")):
+        if stage is not None and (stage != prev_stage or ev.step in RESTART_STEPS):
             slot = minute[:10] + f"{int(minute[10:]) // 5 * 5:02d}"
             out[("m5", slot, stage)] += 1
         prev_stage = stage
@@ -249,21 +249,11 @@ def _verdict_part(out: Contrib, s: Summary, late: bool, clock: Clock, sign: int)
 
 def _intervals(case: Case) -> list[tuple[str, int, int, str]]:
     """Each stage the case has left: (stage, entered, exited, priority then)."""
-    out: list[tuple[str, int, int, str]] = []
-    stage: str | None = None
-    entered = 0
-    priority = "normal"
-    for ev in case.applied:
-        new_stage = STAGE_OF.get(ev.step)
-        restart = ev.step in ("returned", "reopened", "escalated")
-        if stage is not None and (new_stage != stage or restart):
-            out.append((stage, entered, ev.ts, priority))
-        if ev.priority == "urgent":
-            priority = "urgent"
-        if new_stage != stage or restart:
-            entered = ev.ts
-        stage = new_stage
-    return out
+    return [
+        (sp.stage, sp.entered, sp.exited, "urgent" if sp.urgent else "normal")
+        for sp in spans(case)
+        if sp.exited is not None
+    ]
 
 
 def diff(before: Contrib, after: Contrib) -> dict[Path, int]:

@@ -62,6 +62,8 @@ STAGE_OF: Final[Mapping[str, Stage]] = {
     "verified": "verify",
 }
 STAGES: Final[tuple[Stage, ...]] = ("registration", "dispatch", "handle", "feedback", "verify")
+#: Steps that restart the clock of the stage they lead to (even the same stage).
+RESTART_STEPS: Final[frozenset[str]] = frozenset({"returned", "reopened", "escalated"})
 
 
 @dataclass(frozen=True, order=True)
@@ -137,7 +139,7 @@ def apply(case: Case | None, case_id: str, ev: Step) -> Case | Rejected:
         )
     if step == "escalated" and case.level == "district":
         return Rejected(ev.event_id, ev.step, "illegal transition: escalated beyond the district level")
-    changed_stage = STAGE_OF.get(step) != case.stage or step in ("returned", "reopened", "escalated")
+    changed_stage = STAGE_OF.get(step) != case.stage or step in RESTART_STEPS
     return replace(
         case,
         state=step,
@@ -184,7 +186,7 @@ def fold(case_id: str, events: Iterable[Step]) -> tuple[Case | None, list[Reject
             priority = ev.priority
             department = ev.department
         else:
-            restart = step in ("returned", "reopened", "escalated")
+            restart = step in RESTART_STEPS
             if restart or STAGE_OF.get(step) != STAGE_OF.get(state):
                 stage_since = ev.ts
             updated_ts = max(updated_ts, ev.ts)
@@ -224,3 +226,34 @@ def _as_case(case_id: str, state: State | None, reported: int, since: int, level
     if state is None:
         return None
     return Case(case_id, state, reported, reported, since, level=LEVELS[level_i])
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stage a case was or is in: from the event that started it until the one that ended it."""
+
+    event_id: str  # the event that started it
+    stage: Stage
+    entered: int
+    exited: int | None  # None: the case is in it now
+    urgent: bool  # the case was urgent before it left the stage (the priority its SLA is judged by)
+
+
+def spans(case: Case) -> list[Span]:
+    """The stages of a case in order: a stage starts when the state's stage changes (or on a return,
+    reopen or escalation, which restart the clock) and ends at the next start or at a closing step."""
+    out: list[Span] = []
+    stage: Stage | None = None
+    entered, started_by, urgent = 0, "", False
+    for ev in case.applied:
+        new_stage = STAGE_OF.get(ev.step)
+        restart = ev.step in RESTART_STEPS
+        if stage is not None and (new_stage != stage or restart):
+            out.append(Span(started_by, stage, entered, ev.ts, urgent))
+        urgent = urgent or ev.priority == "urgent"
+        if new_stage != stage or restart:
+            entered, started_by = ev.ts, ev.event_id
+        stage = new_stage
+    if stage is not None:
+        out.append(Span(started_by, stage, entered, None, urgent))
+    return out

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from dashboard.domain import counters
 from dashboard.domain.counters import Path
 from dashboard.domain.devices import is_stale, sensor_level
-from dashboard.domain.lifecycle import Case, Rejected, fold
+from dashboard.domain.lifecycle import Case, Rejected, fold, spans
 from dashboard.domain.registry import METRIC_BY_NAME, Thresholds, default_registry
-from dashboard.domain.sla import SlaConfig
+from dashboard.domain.sla import SlaConfig, deadline
 from dashboard.store import keys
 from dashboard.store.cases import CaseState
 from dashboard.store.records import AnyRecord, CameraStatus, CaseEvent, SensorReading
@@ -174,6 +174,7 @@ class CaseApplier:
             )
         st.events.sort(key=lambda x: (x[0], x[1], x[2]))
         case, rejected = fold("", st.steps())
+        st.held = [r.event_id for r in rejected]
         self._summarise(st, case, now)
         return st, case, rejected
 
@@ -188,6 +189,7 @@ class CaseApplier:
                 None,
                 False,
             )
+            st.spans = []
             return
         st.valid = True
         st.step, st.open, st.ts = case.state, case.open, case.updated_ts
@@ -197,6 +199,11 @@ class CaseApplier:
         st.stage, st.stage_since = case.stage, case.stage_since
         st.deadline = counters.current_deadline(case, self.sla, self.tz)
         st.overdue = st.deadline is not None and now >= st.deadline
+        st.spans = [
+            [sp.event_id, sp.stage, sp.entered, sp.exited,
+             deadline(self.sla, sp.stage, "urgent" if sp.urgent else "normal", sp.entered, self.tz)]
+            for sp in spans(case)
+        ]  # fmt: skip
 
     def apply(
         self,
@@ -258,6 +265,7 @@ class CaseApplier:
                     eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
         for case_id, events in by_case.items():
             self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
+        eff.ticker.sort(key=lambda t: t["ts"])  # the batch's events in time order, whatever their case
         stored = sensor_status or {}
         registry = default_registry()
         eff.unstale = {

@@ -18,7 +18,9 @@ class CaseState:
     """One case as stored in the case index (a JSON value of ``keys.CASE_INDEX``).
 
     The first fields are the case's summary (Open311 and pages read them); ``events`` holds every
-    event accepted for the case, applied or held as illegal, so a late event can re-fold it.
+    event accepted for the case, applied or held as illegal (``held``), so a late event can re-fold it;
+    ``spans`` are its stages with their deadlines, as the processor judged them (the case page shows
+    them; ``dashboard.domain.lifecycle.spans``).
     """
 
     cell: str
@@ -46,6 +48,8 @@ class CaseState:
     reopens: int = 0
     valid: bool = True
     events: list[list[Any]] = field(default_factory=list)  # [ts, seq, id, step, dept, actor, prio, note]
+    spans: list[list[Any]] = field(default_factory=list)  # [started by, stage, entered, exited, deadline]
+    held: list[str] = field(default_factory=list)  # the ids of events the lifecycle refused
 
     def to_json(self) -> str:
         """Compact JSON for the case index."""
