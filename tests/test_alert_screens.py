@@ -217,10 +217,11 @@ def test_sound_toggle_is_off_by_default_and_remembered(app: App, browser: Any) -
 
 
 def test_push_splits_alert_changes_into_consecutive_runs() -> None:
-    from dashboard.web.push import _alert_runs, alert_message
+    from dashboard.web.push import alert_message
+    from dashboard.web.push import runs as seq_runs
 
     ch = [{"seq": s, "ts": s, "alerts": [], "removed": [], "transitions": []} for s in (3, 4, 6)]
-    runs = _alert_runs(ch)
+    runs = seq_runs(ch, lambda d: d["seq"])
     assert [[d["seq"] for d in run] for run in runs] == [[3, 4], [6]]
     msg = alert_message(runs[0])
     assert (msg["from"], msg["to"]) == (3, 4) and [d["seq"] for d in msg["changes"]] == [3, 4]

@@ -1,8 +1,8 @@
 """The device layer on the real app in a real Chromium: the cameras arrive after the cells as static,
 cached, compressed geometry; a camera status posted to ``POST /api/v1/camera-status`` recolours that
 camera's group badge (zoomed out) or its own circle (zoomed in), and nothing else is restyled; the
-layer toggles; a sensor whose last reading is too old turns stale on the page (the push bridge's
-"devstatus" event) and back when it reports again."""
+layer toggles; a sensor whose last reading is too old turns stale on the page (its status pushed in a
+delta's `dev`) and back when it reports again."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 import redis
 from selenium.webdriver.common.by import By
 
-from dashboard.domain.health import STALE_INTERVALS
+from dashboard.domain.devices import STALE_INTERVALS
 from dashboard.domain.i18n import t
 from dashboard.domain.registry import Sensor, default_registry
 from dashboard.store import keys
@@ -250,7 +250,12 @@ def test_a_silent_sensor_turns_stale_and_back_when_it_reports(app: App, browser:
     )
     r.xadd(keys.STREAM_SENSOR_READINGS, encode(rec))  # type: ignore[arg-type]
     wait_for(lambda: r.hexists(SENSOR_LAST, sensor.id), 15, what="the reading in the read model")
-    assert http_get(app.url + "/api/v1/devices")[1]["sensors"][sensor.id] == "stale"
+    # the processor marks it stale at its next check (every STALE_CHECK_S)
+    wait_for(
+        lambda: http_get(app.url + "/api/v1/devices")[1]["sensors"].get(sensor.id) == "stale",
+        30,
+        what="the sensor stale in the read model",
+    )
     assert http_get(app.url + "/api/v1/devices/" + sensor.id)[1]["status"] == "stale"
     wait_for(lambda: state(browser, sensor.id)["badge"]["status"] == "stale", 30, what="a stale badge")
     now = state(browser, sensor.id)
