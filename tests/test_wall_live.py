@@ -83,7 +83,9 @@ def test_wall_shows_live_cells_and_stops_cleanly(app: App, browser: Any) -> None
         what="open-case counter on the page",
     )
 
-    # a cell with no open case turns the top colour, and tops the list, after enough reports arrive
+    # a cell with no open case turns the top colour, and tops the list, after enough reports arrive; the
+    # counts are read once the warm-start back-fill is worked off (else other cells overtake it later)
+    wait_for(lambda: http_get(app.url + "/healthz")[1]["processor"]["lag"] <= 500, 90, 0.5, "back-fill done")
     counts = {k: int(v) for k, v in r.hgetall(keys.CELL_OPEN).items()}
     cell = next(cid for cid in sorted(app_cells()) if counts.get(cid, 0) == 0)
     before = cell_fill(browser, cell)

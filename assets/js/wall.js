@@ -37,12 +37,12 @@
     });
     p.part("overdue", PANEL, function () { return need("overdue").model(st); },
       into(I.overdue, function (v) { return need("overdue").view(v, meta, Date.now()); }));
-    var cat = need("category"), cc = cat.counts(st, meta);
-    p.part("catlegend", PANEL, function () { return cc; }, function (v) {
+    var cat = need("category"), cc = null;
+    p.part("catlegend", PANEL, function () { cc = cat.counts(st, meta); return cc; }, function (v) {
       dom.paintInto(I.categoryLegend, cat.legend(v, meta));
       dom.setText(I.categoryTotal, need("format").num(v.total, meta.lang));
     });
-    p.part("cat", FIG, function () { return cat.figure(cc, meta); },
+    p.part("cat", FIG, function () { return cat.figure(cc || cat.counts(st, meta), meta); },
       function (f) { return p.figure(I.categoryGraph, f, meta.graph_config); },
       function (f) { return JSON.stringify(f.data[0].values); });
     var tr = need("trend");
