@@ -833,7 +833,8 @@ class SioListener(threading.Thread):
         self, base_url: str, keep_payload: bool = True, pathname: str = "/", compress: bool = True
     ) -> None:
         """Connect to ``base_url``'s /socket.io when started, as the page at ``pathname`` does
-        (dash-socketio sends ``{"pathname": ...}`` as the connect auth; the server may put it in a room)."""
+        (assets/js/socket.js sends ``{"pathname", "view"}`` as the connect auth; the server may put it in a
+        room)."""
         super().__init__(daemon=True, name="bench-sio")
         hostport = base_url.removeprefix("http://").rstrip("/")
         host, port = hostport.rsplit(":", 1)
