@@ -76,16 +76,18 @@
       stats.parts[key] = (stats.parts[key] || 0) + (now() - t0);
     };
 
-    // A plotly figure drawn on its graph's div (dcc.Graph made it; Dash never re-sends it).
-    p.figure = function (graphId, fig, config) {
-      var gd = root.document.querySelector("#" + graphId + " .js-plotly-plot");
-      if (!gd || !root.Plotly) { return false; }  // plotly still loading: the next try draws it
-      if (!p.all && Date.now() - p.figAt < FIGURE_GAP_MS) { return false; }  // the other one just did
-      root.Plotly.react(gd, fig.data, fig.layout, config);
-      p.figAt = Date.now();
-      return true;
-    };
+    p.figure = function (graphId, fig, config) { return figure(p, graphId, fig, config); };
     return p;
+  }
+
+  // A plotly figure drawn on its graph's div (dcc.Graph made it; Dash never re-sends it); false: not yet.
+  function figure(p, graphId, fig, config) {
+    var gd = root.document.querySelector("#" + graphId + " .js-plotly-plot");
+    if (!gd || !root.Plotly) { return false; }  // plotly still loading: the next try draws it
+    if (!p.all && Date.now() - p.figAt < FIGURE_GAP_MS) { return false; }  // the other one just did
+    root.Plotly.react(gd, fig.data, fig.layout, config);
+    p.figAt = Date.now();
+    return true;
   }
 
   return { create: create, PANEL_MS: PANEL_MS, FIGURE_MS: FIGURE_MS, FIGURE_GAP_MS: FIGURE_GAP_MS };
