@@ -162,50 +162,107 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         run(url, stop.event, cfg.feeds, cfg.simulator, cfg.geography, cfg.ingest.buffer_size)
 
 
-def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
-    """Start Redis (unless external) and every role as a child; restart a child that dies; stop all."""
-    stop = Stop()
-    server: EmbeddedRedis | None = None
+def start_redis(cfg: AppConfig) -> tuple[EmbeddedRedis | None, str]:
+    """The configured Redis URL, or an embedded server's, started now (RedisServerError if it cannot)."""
     url = cfg.redis_url()
-    if url is None:
-        try:
-            server = EmbeddedRedis(cfg.redis.data_dir, cfg.redis.executable)
-            url = server.start()
-        except RedisServerError as err:
-            print(f"citybrain: {err}", file=sys.stderr)
-            return 1
-        log.info("embedded redis (%s) at %s, data in %s", server.executable, url, server.data_dir)
-    env = dict(os.environ, REDIS_URL=url, PYTHONUNBUFFERED="1")
-    base = [sys.executable, str(Path(__file__).resolve())]
-    common = ["--log-level", args.log_level]
-    if args.config is not None:
-        common += ["--config", str(args.config)]
-    extra: dict[str, list[str]] = {
-        "web": ["--host", cfg.web.host, "--port", str(cfg.web.port)],
-        "processor": [],
-        "feeds": (["--speed", str(cfg.simulator.speed)] if args.speed is not None else [])
-        + (["--seed", str(args.seed)] if args.seed is not None else [])
-        + (["--no-simulator"] if args.no_simulator else []),
-    }
-    first_feeds = [
-        *(["--scenario", args.scenario] if args.scenario else []),
-        *(["--area", args.area] if args.area else []),
-    ]  # a scenario starts once, not again when a crashed feeds role is restarted
-    children: dict[str, subprocess.Popen[bytes]] = {}
-    restarts: dict[str, float] = {}
+    if url is not None:
+        return None, url
+    server = EmbeddedRedis(cfg.redis.data_dir, cfg.redis.executable)
+    url = server.start()
+    log.info("embedded redis (%s) at %s, data in %s", server.executable, url, server.data_dir)
+    return server, url
 
-    def spawn(role: str) -> None:
-        once = first_feeds if role == "feeds" and role not in children else []
-        children[role] = subprocess.Popen(
-            [*base, role, *common, *extra[role], *once],
-            env=env,
+
+class Children:
+    """The roles as child processes of the supervisor: started, restarted when they die, stopped."""
+
+    def __init__(self, args: argparse.Namespace, cfg: AppConfig, url: str) -> None:
+        """Each role's command line (this file, the role, the options passed on) and environment."""
+        self.env = dict(os.environ, REDIS_URL=url, PYTHONUNBUFFERED="1")
+        self.base = [sys.executable, str(Path(__file__).resolve())]
+        self.common = ["--log-level", args.log_level]
+        if args.config is not None:
+            self.common += ["--config", str(args.config)]
+        self.extra: dict[str, list[str]] = {
+            "web": ["--host", cfg.web.host, "--port", str(cfg.web.port)],
+            "processor": [],
+            "feeds": (["--speed", str(cfg.simulator.speed)] if args.speed is not None else [])
+            + (["--seed", str(args.seed)] if args.seed is not None else [])
+            + (["--no-simulator"] if args.no_simulator else []),
+        }
+        self.first_feeds = [
+            *(["--scenario", args.scenario] if args.scenario else []),
+            *(["--area", args.area] if args.area else []),
+        ]  # a scenario starts once, not again when a crashed feeds role is restarted
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts: dict[str, float] = {}
+
+    def spawn(self, role: str) -> None:
+        """Start ``role`` (the feeds role's first start takes the scenario)."""
+        once = self.first_feeds if role == "feeds" and role not in self.procs else []
+        self.procs[role] = subprocess.Popen(
+            [*self.base, role, *self.common, *self.extra[role], *once],
+            env=self.env,
             stdin=subprocess.DEVNULL,
             preexec_fn=set_pdeathsig,
             start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops roles, then Redis
         )
 
+    def reload_rules(self) -> None:
+        """Run ``run.py reload`` in the background (the alert engine takes the rules in the config)."""
+        reload = [*self.base, "reload", *self.common]
+        threading.Thread(target=subprocess.run, args=(reload,), kwargs={"env": self.env}, daemon=True).start()
+
+    def restart_dead(self, stop: threading.Event) -> None:
+        """Restart each role that exited, after 1 s (5 s when it was restarted in the last 30 s)."""
+        for role, proc in list(self.procs.items()):
+            if proc.poll() is not None:
+                wait = 1.0 if time.monotonic() - self.restarts.get(role, 0) > 30 else 5.0
+                log.warning("%s exited with %s; restarting in %.0f s", role, proc.returncode, wait)
+                if stop.wait(wait):
+                    return
+                self.restarts[role] = time.monotonic()
+                self.spawn(role)
+
+    def stop(self) -> None:
+        """Ask every role to stop (SIGTERM); kill those still running after 5 s."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 5
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def watch(
+    stop: threading.Event, hup: threading.Event, children: Children, server: EmbeddedRedis | None
+) -> None:
+    """Until ``stop``: reload the alert rules on SIGHUP, restart roles that die; end when Redis dies."""
+    while not stop.wait(0.5):
+        if hup.is_set():
+            hup.clear()
+            children.reload_rules()
+        children.restart_dead(stop)
+        if server is not None and server.proc is not None and server.proc.poll() is not None:
+            log.error("embedded redis exited with %s; stopping", server.proc.returncode)
+            break
+
+
+def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
+    """Start Redis (unless external) and every role as a child; restart a child that dies; stop all."""
+    stop = Stop()
+    try:
+        server, url = start_redis(cfg)
+    except RedisServerError as err:
+        print(f"citybrain: {err}", file=sys.stderr)
+        return 1
+    children = Children(args, cfg, url)
     for role in ROLES:
-        spawn(role)
+        children.spawn(role)
     hup = threading.Event()
     signal.signal(signal.SIGHUP, lambda *_: hup.set())
     log.info(
@@ -214,35 +271,9 @@ def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
         cfg.web.port,
     )
     try:
-        while not stop.event.wait(0.5):
-            if hup.is_set():
-                hup.clear()
-                reload = [*base, "reload", *common]
-                threading.Thread(
-                    target=subprocess.run, args=(reload,), kwargs={"env": env}, daemon=True
-                ).start()
-            for role, proc in list(children.items()):
-                if proc.poll() is not None:
-                    wait = 1.0 if time.monotonic() - restarts.get(role, 0) > 30 else 5.0
-                    log.warning("%s exited with %s; restarting in %.0f s", role, proc.returncode, wait)
-                    if stop.event.wait(wait):
-                        break
-                    restarts[role] = time.monotonic()
-                    spawn(role)
-            if server is not None and server.proc is not None and server.proc.poll() is not None:
-                log.error("embedded redis exited with %s; stopping", server.proc.returncode)
-                break
+        watch(stop.event, hup, children, server)
     finally:
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + 5
-        for proc in children.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        children.stop()
         if server is not None:
             server.stop()
         log.info("stopped")

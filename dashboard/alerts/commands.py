@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from dashboard.alerts import machine
 from dashboard.alerts.machine import AlertError
@@ -63,6 +63,30 @@ class Command:
         if self.kind == "ack":
             return machine.acknowledge(st, self.actor, self.note, now)
         return machine.silence(st, self.actor, self.until, self.note, now)
+
+
+Reply: TypeAlias = tuple[str, dict[str, Any]]
+"""The engine's answer to one command: (command id, what the person is told)."""
+
+
+def apply_all(
+    commands: Iterable[Command], states: dict[str, AlertState], now: int
+) -> tuple[dict[str, AlertState], list[Transition], list[Reply]]:
+    """Apply ``commands`` in order to ``states`` (in place): (changed states, transitions, replies)."""
+    changed: dict[str, AlertState] = {}
+    trs: list[Transition] = []
+    replies: list[Reply] = []
+    for cmd in commands:
+        try:
+            new, tr = cmd.apply(states.get(cmd.instance), now)
+        except AlertError as err:
+            refused = {"ok": False, "status": err.status, "field": err.field, "message": str(err)}
+            replies.append((cmd.id, refused))
+            continue
+        states[cmd.instance] = changed[cmd.instance] = new
+        trs.append(tr)
+        replies.append((cmd.id, {"ok": True, "alert": new.to_json()}))
+    return changed, trs, replies
 
 
 def queue_reply(pipe: Any, command_id: str, reply: dict[str, Any]) -> None:

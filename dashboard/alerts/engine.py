@@ -13,6 +13,9 @@ within ``alerts.lease_s``).
 The engine is the one writer of alert state: a person's acknowledgement or silence reaches it as a
 command (``dashboard.alerts.commands``) read through the same consumer group, applied to the states it
 holds and answered in the same MULTI/EXEC as the change.
+
+Starting (groups, seeding, loading) is ``dashboard.alerts.bootstrap``; reading and applying the input
+entries is ``dashboard.alerts.intake``; evaluating and writing are here.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from typing import Any
 
 import redis
 
-from dashboard.alerts import store
+from dashboard.alerts import bootstrap, commands, intake, store
 from dashboard.alerts.aggregates import Aggregates, Dirty, dumps
 from dashboard.alerts.commands import Command, queue_reply
 from dashboard.alerts.config import AlertsConfig
-from dashboard.alerts.inputs import Areas, FeedBeat, OverdueCase, SensorInfo
-from dashboard.alerts.machine import AlertError, evaluate, transition
+from dashboard.alerts.inputs import Areas, SensorInfo
+from dashboard.alerts.intake import INPUT_STREAMS, Entry
+from dashboard.alerts.machine import evaluate, transition
 from dashboard.alerts.model import ENGINE_ACTOR, AlertState, Transition
 from dashboard.alerts.rules import Rule, RuleError, check_areas, load_rules
 from dashboard.alerts.rules.rate import RateRule
@@ -40,17 +44,11 @@ from dashboard.domain.registry import Registry
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
 from dashboard.store.lease import Lease, new_token
-from dashboard.store.records import KIND_OF_STREAM, RecordError, decode
 
 log = logging.getLogger(__name__)
 
-INPUT_STREAMS: tuple[str, ...] = (
-    keys.STREAM_CASE_EVENTS,
-    keys.STREAM_SENSOR_READINGS,
-    keys.STREAM_CAMERA_STATUS,
-    keys.STREAM_OVERDUE,
-    keys.ALERT_COMMANDS,
-)
+__all__ = ["INPUT_STREAMS", "Engine", "request_reload"]
+
 VALUE_REFRESH_MS = 10_000  # a changed value alone (no transition) is written at most this often
 FEEDS_EVERY_MS = 2_000
 OVERDUE_EVERY_MS = 5_000
@@ -151,16 +149,6 @@ class Engine:
             self._leader = False
         return self._leader
 
-    def _groups(self) -> dict[str, dict[str, Any]]:
-        """Per input stream: its consumer groups by name (empty when the stream does not exist)."""
-        out: dict[str, dict[str, Any]] = {}
-        for stream in INPUT_STREAMS:
-            try:
-                out[stream] = {g["name"]: g for g in self.r.xinfo_groups(stream)}
-            except redis.ResponseError:
-                out[stream] = {}
-        return out
-
     def ensure_groups(self) -> None:
         """Create the consumer group on every stream; on a first start, seed the inputs.
 
@@ -168,68 +156,20 @@ class Engine:
         from where the processor's group is, seeded from its read models (replaying a suffix converges,
         as both are states); the overdue stream from its start (cases no longer overdue are dropped).
         """
-        groups = self._groups()
-        if self.r.hget(keys.ALERT_META, "bootstrapped") and all(self.cfg.group in g for g in groups.values()):
-            return
-        for stream, g in groups.items():
-            if self.cfg.group in g:
-                self.r.xgroup_destroy(stream, self.cfg.group)
-        now = self.clock()
-        processor = {s: g.get(self.processor_group, {}).get("last-delivered-id") for s, g in groups.items()}
-        cameras = self.r.hgetall(keys.CAMERA_STATE) if processor[keys.STREAM_CAMERA_STATUS] else {}
-        sensors = self.r.hgetall(keys.SENSOR_LAST) if processor[keys.STREAM_SENSOR_READINGS] else {}
-        start = {
-            keys.STREAM_CASE_EVENTS: f"{max(0, now - self.horizon_ms())}-0",
-            keys.STREAM_SENSOR_READINGS: processor[keys.STREAM_SENSOR_READINGS] or "0",
-            keys.STREAM_CAMERA_STATUS: processor[keys.STREAM_CAMERA_STATUS] or "0",
-            keys.STREAM_OVERDUE: "0",
-            keys.ALERT_COMMANDS: "0",  # commands too old when read are answered as expired
-        }
-        for stream, first in start.items():
-            self.r.xgroup_create(stream, self.cfg.group, id=first, mkstream=True)
-        seed_cameras: dict[str, str] = {}
-        reg_cameras = self.registry.cameras if self.registry is not None else {}
-        for cam, status in cameras.items():
-            known = reg_cameras.get(cam)
-            if known is not None and status in ("online", "offline", "fault"):
-                seed_cameras[cam] = dumps([status, known.cell_id])
-        seed_sensors: dict[str, str] = {}
-        for sid, raw in sensors.items():
-            try:
-                d = json.loads(raw)
-                seed_sensors[sid] = dumps([int(d["ts"]), float(d["value"]), str(d["metric"]), str(d["cell"])])
-            except (ValueError, KeyError, TypeError):
-                continue
-        with self.r.pipeline(transaction=True) as pipe:
-            pipe.delete(
-                keys.ALERT_IN_SENSORS, keys.ALERT_IN_CAMERAS, keys.ALERT_IN_EVENTS, keys.ALERT_IN_OVERDUE
-            )
-            if seed_cameras:
-                pipe.hset(keys.ALERT_IN_CAMERAS, mapping=seed_cameras)
-            if seed_sensors:
-                pipe.hset(keys.ALERT_IN_SENSORS, mapping=seed_sensors)
-            pipe.hsetnx(keys.ALERT_META, "watch_since", now)
-            pipe.hset(keys.ALERT_META, "bootstrapped", now)
-            pipe.execute()
-        log.info(
-            "alert engine: consumer group %r created (seeded %d cameras, %d sensors)",
-            self.cfg.group,
-            len(seed_cameras),
-            len(seed_sensors),
+        seeded = bootstrap.ensure_groups(
+            self.r, self.cfg.group, self.processor_group, self.registry, self.clock, self.horizon_ms()
         )
+        if seeded is not None:
+            log.info(
+                "alert engine: consumer group %r created (seeded %d cameras, %d sensors)",
+                self.cfg.group,
+                *seeded,
+            )
 
     def load(self) -> None:
         """Read the states and remembered inputs from Redis (after a start or a take-over)."""
         now = self.clock()
-        self.states = store.load_states(self.r)
-        horizon = now - self.horizon_ms()
-        self.agg.load(
-            self.r.hgetall(keys.ALERT_IN_SENSORS),
-            self.r.hgetall(keys.ALERT_IN_CAMERAS),
-            self.r.zrangebyscore(keys.ALERT_IN_EVENTS, horizon, "+inf", withscores=True),
-            self.r.hgetall(keys.ALERT_IN_OVERDUE),
-            int(self.r.hget(keys.ALERT_META, "watch_since") or now),
-        )
+        self.states = bootstrap.load(self.r, self.agg, now, self.horizon_ms())
         self._next_feeds = self._next_overdue = 0
         log.info(
             "alert engine loaded %d alert states, %d sensors, %d cameras, %d events, %d overdue cases",
@@ -242,85 +182,27 @@ class Engine:
 
     # --- reading and applying ------------------------------------------------------------------------
 
-    def _read(self, block_ms: int | None) -> list[tuple[str, str, dict[str, str]]]:
-        """This consumer's pending entries first (after a failed write), then new ones."""
-        out: list[tuple[str, str, dict[str, str]]] = []
-        group, me, n = self.cfg.group, self.consumer, self.cfg.batch_size
+    def _read(self, block_ms: int | None) -> list[Entry]:
+        """This consumer's pending entries first (after a failed write or a take-over), then new ones."""
         if self._claim:  # just took over: adopt what a previous engine read and did not acknowledge
-            for stream in INPUT_STREAMS:
-                start = "0-0"
-                while True:
-                    reply = self.r.xautoclaim(stream, group, me, 0, start, count=n)
-                    start, claimed = reply[0], reply[1]
-                    if not claimed or start == "0-0":
-                        break
+            intake.claim_pending(self.r, self.cfg.group, self.consumer, self.cfg.batch_size)
             self._claim = False
-        for stream, entries in self.r.xreadgroup(group, me, {s: "0" for s in INPUT_STREAMS}, count=n) or []:
-            out += [(stream, eid, f or {}) for eid, f in entries]
-        if out:
-            return out
-        fresh = self.r.xreadgroup(group, me, {s: ">" for s in INPUT_STREAMS}, count=n, block=block_ms)
-        for stream, entries in fresh or []:
-            out += [(stream, eid, f) for eid, f in entries]
-        return out
+        return intake.read(self.r, self.cfg.group, self.consumer, self.cfg.batch_size, block_ms)
 
-    def _apply(self, entries: Iterable[tuple[str, str, dict[str, str]]]) -> None:
-        """Apply entries to the in-memory aggregates (idempotently)."""
-        overdue: dict[str, OverdueCase] = {}
-        for stream, eid, fields in entries:
-            if not fields:
-                continue  # an entry trimmed from the stream while pending: only acknowledged
-            if stream == keys.ALERT_COMMANDS:
-                try:
-                    self._commands.append(Command.from_fields(fields))
-                except (KeyError, ValueError, TypeError) as err:
-                    log.warning("alert command %s unreadable (%s); skipped", eid, err)
-                continue
-            if stream == keys.STREAM_OVERDUE:
-                try:
-                    d = json.loads(fields["d"])
-                    case = OverdueCase(
-                        str(d["case"]), str(d["cell"]), str(d.get("priority") or "normal"),
-                        str(d.get("stage") or ""), int(d.get("deadline") or d.get("ts") or 0),
-                    )  # fmt: skip
-                except (KeyError, ValueError, TypeError) as err:
-                    log.warning("overdue entry %s unreadable (%s); skipped", eid, err)
-                    continue
-                overdue[case.case_id] = case
-                continue
-            try:
-                self.agg.apply(decode(KIND_OF_STREAM[stream], fields))
-            except RecordError:
-                continue  # the processor moves it to the dead-letter stream
-        if overdue:  # the stream may be replayed from its start: track only cases still overdue
-            ids = sorted(overdue)
-            for case_id, score in zip(ids, self.r.zmscore(keys.OVERDUE, ids), strict=True):
-                if score is not None:
-                    self.agg.set_overdue(overdue[case_id])
+    def _apply(self, entries: Iterable[Entry]) -> None:
+        """Apply entries to the in-memory aggregates (idempotently); keep people's commands for the write."""
+        self._commands += intake.apply(self.r, self.agg, entries)
 
     def _refresh(self, now: int) -> None:
         """Feed health every 2 s; drop cases no longer overdue every 5 s; take a reload request."""
         if now >= self._next_feeds:
             self._next_feeds = now + FEEDS_EVERY_MS
-            names = sorted(self.r.smembers(keys.FEEDS))
             named = {f for rule in self.rules if rule.type == "stale" for f in getattr(rule, "feeds", [])}
-            names = sorted(set(names) | named)
-            with self.r.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.hmget(keys.feed_key(name), ["heartbeat_ms", "last_record_ms"])
-                rows = pipe.execute()
-            self.inputs.feeds = {
-                name: FeedBeat(int(hb) if hb else None, int(lr) if lr else None)
-                for name, (hb, lr) in zip(names, rows, strict=True)
-                if hb or lr or name in named
-            }
+            self.inputs.feeds = intake.feed_beats(self.r, named)
             self._take_control(now)
         if now >= self._next_overdue and self.agg.overdue:
             self._next_overdue = now + OVERDUE_EVERY_MS
-            ids = sorted(self.agg.overdue)
-            for case_id, score in zip(ids, self.r.zmscore(keys.OVERDUE, ids), strict=True):
-                if score is None:
-                    self.agg.drop_overdue(case_id)
+            intake.drop_resolved(self.r, self.agg)
         if now >= self._next_trim:
             self._next_trim = now + TRIM_EVERY_MS
             self.agg.trim(now - self.horizon_ms())
@@ -344,31 +226,11 @@ class Engine:
 
     # --- evaluating and writing ---------------------------------------------------------------------
 
-    def _apply_commands(
-        self, states: dict[str, AlertState], now: int
-    ) -> tuple[dict[str, AlertState], list[Transition], list[tuple[str, dict[str, Any]]]]:
-        """People's commands applied to ``states`` (in place): (changed states, transitions, replies)."""
-        changed: dict[str, AlertState] = {}
-        trs: list[Transition] = []
-        replies: list[tuple[str, dict[str, Any]]] = []
-        for cmd in self._commands:
-            try:
-                new, tr = cmd.apply(states.get(cmd.instance), now)
-            except AlertError as err:
-                refused = {"ok": False, "status": err.status, "field": err.field, "message": str(err)}
-                replies.append((cmd.id, refused))
-                continue
-            states[cmd.instance] = changed[cmd.instance] = new
-            trs.append(tr)
-            replies.append((cmd.id, {"ok": True, "alert": new.to_json()}))
-        return changed, trs, replies
-
     def _evaluate(
         self, current: dict[str, AlertState], now: int
     ) -> tuple[dict[str, AlertState], dict[str, AlertState], list[str], list[Transition]]:
         """Every rule's next states from ``current``: (all states, changed ones, removed ids, transitions)."""
         rules = [r for r in self.rules if r.enabled]
-        names = {r.name for r in rules}
         by_rule: dict[str, dict[str, AlertState]] = {}
         for inst, st in current.items():
             by_rule.setdefault(st.rule, {})[inst] = st
@@ -379,24 +241,7 @@ class Engine:
             states, trs = transition(by_rule.get(rule.name, {}), result, now)
             new_all.update(states)
             changes += trs
-        for inst, st in sorted(current.items()):
-            if st.rule not in names:
-                changes.append(
-                    Transition(
-                        ts=now,
-                        instance=inst,
-                        rule=st.rule,
-                        episode=st.episode,
-                        from_status=st.status,
-                        to_status="normal",
-                        level=st.level,
-                        from_level=st.level,
-                        reason="rule removed or disabled",
-                        value=st.value,
-                        actor=ENGINE_ACTOR,
-                        areas=st.areas,
-                    )
-                )
+        changes += _retired(current, {r.name for r in rules}, now)
         changed_ids = {t.instance for t in changes}
         changed: dict[str, AlertState] = {}
         for inst, st in new_all.items():
@@ -431,7 +276,7 @@ class Engine:
             self._next_eval = now + self.cfg.eval_interval_ms
         return len(entries)
 
-    def _commit(self, entries: list[tuple[str, str, dict[str, str]]], now: int, due: bool) -> None:
+    def _commit(self, entries: list[Entry], now: int, due: bool) -> None:
         """Write inputs, state changes, history, output and acks in one MULTI/EXEC."""
         pipe: Any
         with self.r.pipeline(transaction=True) as pipe:
@@ -445,7 +290,7 @@ class Engine:
                         log.warning("alert engine %s lost its lease; not writing", self.consumer)
                         return
                     states = dict(self.states)
-                    by_people, people_trs, replies = self._apply_commands(states, now)
+                    by_people, people_trs, replies = commands.apply_all(self._commands, states, now)
                     new_all, changed, removed, trs = (
                         self._evaluate(states, now) if due else (states, {}, [], [])
                     )
@@ -512,6 +357,28 @@ class Engine:
             with contextlib.suppress(redis.RedisError):
                 self._lease.release()
             self._leader = False
+
+
+def _retired(current: dict[str, AlertState], names: set[str], now: int) -> list[Transition]:
+    """Back to normal, the instances of rules no longer running (removed or disabled)."""
+    return [
+        Transition(
+            ts=now,
+            instance=inst,
+            rule=st.rule,
+            episode=st.episode,
+            from_status=st.status,
+            to_status="normal",
+            level=st.level,
+            from_level=st.level,
+            reason="rule removed or disabled",
+            value=st.value,
+            actor=ENGINE_ACTOR,
+            areas=st.areas,
+        )
+        for inst, st in sorted(current.items())
+        if st.rule not in names
+    ]
 
 
 def _only_value(old: AlertState, new: AlertState) -> bool:

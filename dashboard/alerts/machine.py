@@ -114,36 +114,12 @@ def _next(
         if cond != "alerting":
             return None
         assert obs is not None
-        fresh = AlertState(
-            id=inst, rule=result.rule, key=key, state="pending", level=level, since=now, started=now,
-            areas=obs.areas, value=obs.value, reason=obs.reason, title_zh=result.title_zh,
-            title_en=result.title_en,
-        )  # fmt: skip
         notes.append(obs.reason)
-        return _fire(fresh, pol, now, notes) if pol.for_ms == 0 else fresh
+        return _pending(_fresh(result, inst, key, obs, level, now), pol, now, notes)
     if st.state == "pending":
-        if cond == "alerting":
-            st = dataclasses.replace(st, level=_max(st.level, level))
-            if now - st.since >= pol.for_ms:
-                return _fire(st, pol, now, notes)
-            return st
-        if cond == "nodata":
-            return st
-        notes.append("condition gone before `for` elapsed" + (f": {obs.reason}" if obs is not None else ""))
-        if st.reopening and st.resolved_at is not None:
-            return dataclasses.replace(st, state="resolved", since=now, reopening=False)
-        return None
+        return _from_pending(st, obs, cond, pol, level, now, notes)
     if st.state in ("firing", "acknowledged"):
-        st = _level(st, obs, cond, pol, now, notes)
-        if cond == "ok":
-            since = st.clear_since if st.clear_since is not None else now
-            if now - since >= pol.clear_for_ms:
-                notes.append("condition cleared" + (f": {obs.reason}" if obs is not None else ""))
-                return dataclasses.replace(
-                    st, state="resolved", since=now, resolved_at=now, clear_since=None, lower_since=None
-                )
-            return dataclasses.replace(st, clear_since=since)
-        return dataclasses.replace(st, clear_since=None) if st.clear_since is not None else st
+        return _from_active(st, obs, cond, pol, now, notes)
     # resolved
     if cond == "alerting":
         assert obs is not None
@@ -152,18 +128,80 @@ def _next(
             again = dataclasses.replace(
                 st, state="pending", since=now, reopening=True, level=_max(pol.level, level)
             )
-            return _fire(again, pol, now, notes) if pol.for_ms == 0 else again
-        fresh = AlertState(
-            id=inst, rule=result.rule, key=key, state="pending", level=level, since=now, started=now,
-            episode=st.episode + 1, areas=obs.areas, value=obs.value, reason=obs.reason,
-            title_zh=result.title_zh, title_en=result.title_en, silenced_until=st.silenced_until,
-            silenced_by=st.silenced_by, silence_reason=st.silence_reason, rev=st.rev,
-        )  # fmt: skip
-        return _fire(fresh, pol, now, notes) if pol.for_ms == 0 else fresh
+            return _pending(again, pol, now, notes)
+        return _pending(_fresh(result, inst, key, obs, level, now, st), pol, now, notes)
     if st.resolved_at is None or now - st.resolved_at > pol.reopen_ms:
         notes.append("no recurrence within the re-open window")
         return None
     return st
+
+
+def _fresh(
+    result: Result,
+    inst: str,
+    key: str,
+    obs: Observation,
+    level: LevelKey,
+    now: int,
+    previous: AlertState | None = None,
+) -> AlertState:
+    """A new episode, pending from ``now`` (after a ``previous`` one: its next, its silence kept)."""
+    if previous is None:
+        return AlertState(
+            id=inst, rule=result.rule, key=key, state="pending", level=level, since=now, started=now,
+            areas=obs.areas, value=obs.value, reason=obs.reason, title_zh=result.title_zh,
+            title_en=result.title_en,
+        )  # fmt: skip
+    return AlertState(
+        id=inst, rule=result.rule, key=key, state="pending", level=level, since=now, started=now,
+        episode=previous.episode + 1, areas=obs.areas, value=obs.value, reason=obs.reason,
+        title_zh=result.title_zh, title_en=result.title_en, silenced_until=previous.silenced_until,
+        silenced_by=previous.silenced_by, silence_reason=previous.silence_reason, rev=previous.rev,
+    )  # fmt: skip
+
+
+def _pending(st: AlertState, pol: Policy, now: int, notes: list[str]) -> AlertState:
+    """A pending state as it stands, or fired at once when the rule has no ``for``."""
+    return _fire(st, pol, now, notes) if pol.for_ms == 0 else st
+
+
+def _from_pending(
+    st: AlertState,
+    obs: Observation | None,
+    cond: str,
+    pol: Policy,
+    level: LevelKey,
+    now: int,
+    notes: list[str],
+) -> AlertState | None:
+    """Pending: fires once the condition held for ``for``; a blip ends it (back to normal or resolved)."""
+    if cond == "alerting":
+        st = dataclasses.replace(st, level=_max(st.level, level))
+        if now - st.since >= pol.for_ms:
+            return _fire(st, pol, now, notes)
+        return st
+    if cond == "nodata":
+        return st
+    notes.append("condition gone before `for` elapsed" + (f": {obs.reason}" if obs is not None else ""))
+    if st.reopening and st.resolved_at is not None:
+        return dataclasses.replace(st, state="resolved", since=now, reopening=False)
+    return None
+
+
+def _from_active(
+    st: AlertState, obs: Observation | None, cond: str, pol: Policy, now: int, notes: list[str]
+) -> AlertState:
+    """Firing or acknowledged: levels move; resolved once the condition was clear for ``clear_for``."""
+    st = _level(st, obs, cond, pol, now, notes)
+    if cond == "ok":
+        since = st.clear_since if st.clear_since is not None else now
+        if now - since >= pol.clear_for_ms:
+            notes.append("condition cleared" + (f": {obs.reason}" if obs is not None else ""))
+            return dataclasses.replace(
+                st, state="resolved", since=now, resolved_at=now, clear_since=None, lower_since=None
+            )
+        return dataclasses.replace(st, clear_since=since)
+    return dataclasses.replace(st, clear_since=None) if st.clear_since is not None else st
 
 
 def _fire(st: AlertState, pol: Policy, now: int, notes: list[str]) -> AlertState:

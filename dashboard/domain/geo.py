@@ -212,15 +212,18 @@ def _inner_point(geom: Any) -> tuple[float, float]:
     return round(float(x), 6), round(float(y), 6)
 
 
-def load_geography(district: Path, subdistricts: Path, communities: Path, cells: Path) -> Geography:
-    """Load and validate the four GeoJSON files; raise GeographyError on the first problem."""
-    paths: dict[Level, Path] = {
-        "district": Path(district),
-        "subdistrict": Path(subdistricts),
-        "community": Path(communities),
-        "cell": Path(cells),
-    }
-    raw = {level: _read_collection(path) for level, path in paths.items()}
+_PARENT_KEY: dict[Level, str | None] = {
+    "district": None,
+    "subdistrict": None,  # the district
+    "community": "subdistrict_id",
+    "cell": "community_id",
+}
+
+
+def _check_properties(
+    paths: dict[Level, Path], raw: dict[Level, dict[str, Any]]
+) -> dict[Level, list[dict[str, Any]]]:
+    """Every feature's properties, level by level: checked, ids unique across levels, one district."""
     props: dict[Level, list[dict[str, Any]]] = {}
     seen: dict[str, Level] = {}
     for level in LEVELS:
@@ -233,8 +236,11 @@ def load_geography(district: Path, subdistricts: Path, communities: Path, cells:
             seen[p["id"]] = level
     if len(props["district"]) != 1:
         raise GeographyError(f"{paths['district']}: want exactly one feature, found {len(props['district'])}")
+    return props
 
-    district_id = props["district"][0]["id"]
+
+def _check_parents(paths: dict[Level, Path], props: dict[Level, list[dict[str, Any]]]) -> None:
+    """Each community's subdistrict exists; each cell's community exists and is in the cell's subdistrict."""
     sub_ids = {p["id"] for p in props["subdistrict"]}
     community_sub = {p["id"]: p["subdistrict_id"] for p in props["community"]}
     for p in props["community"]:
@@ -254,56 +260,73 @@ def load_geography(district: Path, subdistricts: Path, communities: Path, cells:
                 f"community {p['community_id']!r} is in {community_sub[p['community_id']]!r}"
             )
 
-    geoms = {
-        level: _geometries(paths[level], [p["id"] for p in props[level]], raw[level]["features"])
-        for level in LEVELS
-    }
-    cell_ids = [p["id"] for p in props["cell"]]
-    valid = shapely.is_valid(geoms["cell"])
+
+def _check_cells(path: Path, cell_ids: list[str], cells: np.ndarray, district: Any) -> Any:
+    """The cells' geometries are valid and lie inside the district outline; return the (valid) outline."""
+    valid = shapely.is_valid(cells)
     if not valid.all():
         k = int(np.flatnonzero(~valid)[0])
-        reason = shapely.is_valid_reason(geoms["cell"][k])
-        raise GeographyError(f"{paths['cell']}: feature {cell_ids[k]!r} has an invalid geometry ({reason})")
-    outline = shapely.make_valid(geoms["district"][0])
+        reason = shapely.is_valid_reason(cells[k])
+        raise GeographyError(f"{path}: feature {cell_ids[k]!r} has an invalid geometry ({reason})")
+    outline = shapely.make_valid(district)
     shapely.prepare(outline)
-    outside = np.flatnonzero(~shapely.covers(outline, geoms["cell"]))
+    outside = np.flatnonzero(~shapely.covers(outline, cells))
     if len(outside):
-        inside = shapely.area(shapely.intersection(geoms["cell"][outside], outline))
-        share = inside / shapely.area(geoms["cell"][outside])
+        inside = shapely.area(shapely.intersection(cells[outside], outline))
+        share = inside / shapely.area(cells[outside])
         bad = outside[share < INSIDE_FRACTION]
         if len(bad):
             k = int(bad[0])
             pct = 100 * float(share[outside == k][0])
             raise GeographyError(
-                f"{paths['cell']}: feature {cell_ids[k]!r} lies outside the district outline "
+                f"{path}: feature {cell_ids[k]!r} lies outside the district outline "
                 f"(only {pct:.1f} % inside, want {100 * INSIDE_FRACTION:.0f} %)"
             )
+    return outline
 
-    parent_key: dict[Level, str | None] = {
-        "district": None,
-        "subdistrict": None,
-        "community": "subdistrict_id",
-        "cell": "community_id",
+
+def _area(level: Level, p: dict[str, Any], geom: Any, district_id: str) -> Area:
+    """One area from its checked properties; area and inner point computed where the file has none."""
+    key = _PARENT_KEY[level]
+    parent = district_id if level == "subdistrict" else (p[key] if key else None)
+    centroid = p.get("centroid")
+    return Area(
+        id=p["id"],
+        name_zh=p["name_zh"],
+        name_en=p["name_en"],
+        level=level,
+        parent_id=parent,
+        area_km2=float(p["area_km2"]) if p.get("area_km2") is not None else round(_area_km2(geom), 4),
+        population=int(p.get("population") or 0),
+        centroid=(float(centroid[0]), float(centroid[1])) if centroid else _inner_point(geom),
+        tags=tuple(p.get("tags") or ()),
+    )
+
+
+def load_geography(district: Path, subdistricts: Path, communities: Path, cells: Path) -> Geography:
+    """Load and validate the four GeoJSON files; raise GeographyError on the first problem."""
+    paths: dict[Level, Path] = {
+        "district": Path(district),
+        "subdistrict": Path(subdistricts),
+        "community": Path(communities),
+        "cell": Path(cells),
     }
+    raw = {level: _read_collection(path) for level, path in paths.items()}
+    props = _check_properties(paths, raw)
+    district_id = props["district"][0]["id"]
+    _check_parents(paths, props)
+    geoms = {
+        level: _geometries(paths[level], [p["id"] for p in props[level]], raw[level]["features"])
+        for level in LEVELS
+    }
+    cell_ids = [p["id"] for p in props["cell"]]
+    outline = _check_cells(paths["cell"], cell_ids, geoms["cell"], geoms["district"][0])
     areas: dict[Level, dict[str, Area]] = {}
     geometries: dict[str, Any] = {}
     for level in LEVELS:
         areas[level] = {}
         for p, geom in zip(props[level], geoms[level], strict=True):
-            key = parent_key[level]
-            parent = district_id if level == "subdistrict" else (p[key] if key else None)
-            centroid = p.get("centroid")
-            areas[level][p["id"]] = Area(
-                id=p["id"],
-                name_zh=p["name_zh"],
-                name_en=p["name_en"],
-                level=level,
-                parent_id=parent,
-                area_km2=float(p["area_km2"]) if p.get("area_km2") is not None else round(_area_km2(geom), 4),
-                population=int(p.get("population") or 0),
-                centroid=(float(centroid[0]), float(centroid[1])) if centroid else _inner_point(geom),
-                tags=tuple(p.get("tags") or ()),
-            )
+            areas[level][p["id"]] = _area(level, p, geom, district_id)
             geometries[p["id"]] = geom
     geometries[district_id] = outline
     return Geography(

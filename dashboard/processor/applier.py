@@ -225,48 +225,70 @@ class CaseApplier:
         seen_now = set(seen)
         for _stream, _eid, rec in records:
             if isinstance(rec, CaseEvent):
-                if rec.event_id in seen_now:
-                    eff.duplicates += 1
-                    continue
-                seen_now.add(rec.event_id)
-                eff.seen[rec.event_id] = rec.ts
-                by_case.setdefault(rec.case_id, []).append(rec)
+                self._collect_event(eff, rec, seen_now, by_case)
             elif isinstance(rec, CameraStatus):
-                eff.applied += 1
-                before = eff.cameras.get(rec.camera_id, cameras.get(rec.camera_id))
-                if before != rec.status:
-                    was_down, is_down = before in ("offline", "fault"), rec.status in ("offline", "fault")
-                    if is_down != was_down:
-                        eff.inc[("kpi", "cameras_down")] += 1 if is_down else -1
-                    if before is None:
-                        eff.inc[("kpi", "cameras")] += 1
-                    eff.cameras[rec.camera_id] = rec.status
-                    eff.camera_since[rec.camera_id] = rec.ts
+                self._apply_camera(eff, rec, cameras)
             else:
-                eff.applied += 1
-                eff.sensors[rec.sensor_id] = json.dumps(
-                    {
-                        "metric": rec.metric,
-                        "value": rec.value,
-                        "unit": rec.unit,
-                        "ts": rec.ts,
-                        "cell": rec.cell_id,
-                    }
-                )
-                eff.inc[("days", self.clock.minute(rec.ts)[:8], "n", "readings")] += 1
-                if (lv := self.level(rec)) is not None:
-                    eff.levels[rec.sensor_id] = lv
-                if rec.ts > now - counters.SENSOR_HIST_MS:
-                    point = (
-                        rec.sensor_id,
-                        rec.ts // 3_600_000,
-                        rec.ts % 3_600_000 // counters.SENSOR_SLOT_MS,
-                    )
-                    eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
+                self._apply_reading(eff, rec, now)
         for case_id, events in by_case.items():
             self._apply_case(eff, case_id, cases.get(case_id), events, now, self.known_fold(case_id))
         eff.ticker.sort(key=lambda t: t["ts"])  # the batch's events in time order, whatever their case
-        stored = sensor_status or {}
+        self._sensor_statuses(eff, sensor_status or {}, stale, now)
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
+
+    @staticmethod
+    def _collect_event(
+        eff: Effects, rec: CaseEvent, seen: set[str], by_case: dict[str, list[CaseEvent]]
+    ) -> None:
+        """A case event, by its case (a duplicate, seen before or earlier in the batch, only counted)."""
+        if rec.event_id in seen:
+            eff.duplicates += 1
+            return
+        seen.add(rec.event_id)
+        eff.seen[rec.event_id] = rec.ts
+        by_case.setdefault(rec.case_id, []).append(rec)
+
+    @staticmethod
+    def _apply_camera(eff: Effects, rec: CameraStatus, cameras: Mapping[str, str]) -> None:
+        """A camera's status: counted as down or up (and as a camera when first seen) when it changed."""
+        eff.applied += 1
+        before = eff.cameras.get(rec.camera_id, cameras.get(rec.camera_id))
+        if before != rec.status:
+            was_down, is_down = before in ("offline", "fault"), rec.status in ("offline", "fault")
+            if is_down != was_down:
+                eff.inc[("kpi", "cameras_down")] += 1 if is_down else -1
+            if before is None:
+                eff.inc[("kpi", "cameras")] += 1
+            eff.cameras[rec.camera_id] = rec.status
+            eff.camera_since[rec.camera_id] = rec.ts
+
+    def _apply_reading(self, eff: Effects, rec: SensorReading, now: int) -> None:
+        """A sensor reading: the sensor's last value, the day's count, its level, its 24-hour history."""
+        eff.applied += 1
+        eff.sensors[rec.sensor_id] = json.dumps(
+            {
+                "metric": rec.metric,
+                "value": rec.value,
+                "unit": rec.unit,
+                "ts": rec.ts,
+                "cell": rec.cell_id,
+            }
+        )
+        eff.inc[("days", self.clock.minute(rec.ts)[:8], "n", "readings")] += 1
+        if (lv := self.level(rec)) is not None:
+            eff.levels[rec.sensor_id] = lv
+        if rec.ts > now - counters.SENSOR_HIST_MS:
+            point = (
+                rec.sensor_id,
+                rec.ts // 3_600_000,
+                rec.ts % 3_600_000 // counters.SENSOR_SLOT_MS,
+            )
+            eff.sensor_hist[point] = max(rec.value, eff.sensor_hist.get(point, rec.value))
+
+    @staticmethod
+    def _sensor_statuses(eff: Effects, stored: Mapping[str, str], stale: Collection[str], now: int) -> None:
+        """After the batch's readings: the stored levels that changed, the stale sensors back, the map's."""
         registry = default_registry()
         eff.unstale = {
             sid for sid in set(eff.levels) & set(stale)
@@ -279,8 +301,6 @@ class CaseApplier:
             for k, v in eff.levels.items()
             if (k in eff.sensor_status or k in eff.unstale) and k not in still
         }
-        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
-        return eff
 
     def _apply_case(
         self,

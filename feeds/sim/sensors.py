@@ -50,6 +50,17 @@ class SensorBank:
         self.sensors = list(sensors)
         self.origin_s = origin_s
         n = len(self.sensors)
+        self._index(geo)
+        self._characterise(geo, n)
+        # state
+        self.depth = np.zeros(n)  # ponding depth (m)
+        self.spike_peak = np.zeros(n)
+        self.spike_t0 = np.zeros(n)
+        self.spike_tau = np.full(n, 600.0)
+        self.over_alarm = np.zeros(n, dtype=bool)
+
+    def _index(self, geo: Geography) -> None:
+        """Each sensor's id, metric, place, reporting schedule and thresholds, as parallel arrays."""
         self.ids = [s.id for s in self.sensors]
         self.metric = [s.metric for s in self.sensors]
         self.cell = [s.cell_id for s in self.sensors]
@@ -68,12 +79,16 @@ class SensorBank:
             m: np.array([i for i, x in enumerate(self.metric) if x == m], dtype=int)
             for m in sorted(set(self.metric))
         }
+
+    def _characterise(self, geo: Geography, n: int) -> None:
+        """Each device's own characteristics (site levels, drift, drains), from the fleet's fixed seed."""
         tags = [set(geo.cells[s.cell_id].tags) for s in self.sensors]
         dev = np.random.default_rng(DEVICE_SEED)
         u = dev.random((n, 4))
         z = dev.standard_normal((n, 2))
 
         def by_tag(table: dict[str, float], default: float) -> np.ndarray:
+            """Per sensor: the value of the first of ``table``'s tags its cell has, else ``default``."""
             return np.array([next((v for k, v in table.items() if k in t), default) for t in tags])
 
         # temperature, noise, pm25, wind: site levels
@@ -105,12 +120,6 @@ class SensorBank:
         )
         self.wl_cap = np.where(low, 22 + 10 * u[:, 1], np.where(river, 28 + 10 * u[:, 1], 32 + 13 * u[:, 1]))
         self.wl_tau = 60 * np.where(low, 40 + 30 * u[:, 2], 25 + 20 * u[:, 2])  # seconds
-        # state
-        self.depth = np.zeros(n)  # ponding depth (m)
-        self.spike_peak = np.zeros(n)
-        self.spike_t0 = np.zeros(n)
-        self.spike_tau = np.full(n, 600.0)
-        self.over_alarm = np.zeros(n, dtype=bool)
 
     # --- state ------------------------------------------------------------------------------------
 

@@ -42,74 +42,80 @@ def _same_origin() -> bool:
     return not origin or urlsplit(origin).netloc == request.host
 
 
+class _Refused(Exception):
+    """A request refused: its status, and the field and message the answer names."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        """Refuse with ``status``, naming ``field``."""
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def _posted(allowed: set[str], shape: str) -> dict[str, Any]:
+    """The JSON object a screen of this server posted, with only ``allowed`` keys (403, 415, 400)."""
+    if not _same_origin():
+        raise _Refused(403, "origin", "only the screens of this server may post here")
+    if not request.is_json:
+        raise _Refused(415, "body", "send JSON (Content-Type: application/json)")
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) - allowed:
+        raise _Refused(400, "body", shape)
+    return body
+
+
+def _actor(body: dict[str, Any]) -> str:
+    """The name of the person at the screen (422 when missing or too long)."""
+    actor = body.get("actor")
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
+        raise _Refused(422, "actor", f"your name, 1-{MAX_ACTOR} characters")
+    return actor
+
+
+def _send(kind: commands.Kind, instance_id: str, actor: str, note: str, until: int = 0) -> Response:
+    """Have the alert engine apply a person's command; answer with the alert after it, or why not."""
+    try:
+        c = ctx()
+        st = commands.send(
+            c.redis, kind, instance_id, actor, note, until, timeout_s=c.cfg.alerts.command_timeout_s
+        )
+    except AlertError as err:
+        return _error(err.status, err.field, str(err))
+    except commands.CommandTimeout as err:
+        return _error(503, "engine", str(err))
+    return Response(json.dumps({"alert": st.public()}, ensure_ascii=False), mimetype="application/json")
+
+
 def blueprint() -> Blueprint:
     """The screens' endpoints (registered by the wall)."""
     bp = Blueprint("alert_ui", __name__)
 
+    @bp.errorhandler(_Refused)
+    def _refused(err: _Refused) -> Response:
+        return _error(err.status, err.field, str(err))
+
     @bp.post("/ui/alerts/<instance_id>/ack")
     def ack(instance_id: str) -> Response:
         """Acknowledge a firing alert in the name of the person at the screen."""
-        if not _same_origin():
-            return _error(403, "origin", "only the screens of this server may post here")
-        if not request.is_json:
-            return _error(415, "body", "send JSON (Content-Type: application/json)")
-        body: Any = request.get_json(silent=True)
-        if not isinstance(body, dict) or set(body) - {"actor", "note"}:
-            return _error(400, "body", "a JSON object with actor and an optional note")
-        actor, note = body.get("actor"), body.get("note") or ""
-        if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
-            return _error(422, "actor", f"your name, 1-{MAX_ACTOR} characters")
+        body = _posted({"actor", "note"}, "a JSON object with actor and an optional note")
+        actor = _actor(body)
+        note = body.get("note") or ""
         if not isinstance(note, str) or len(note) > MAX_NOTE:
-            return _error(422, "note", f"at most {MAX_NOTE} characters")
-        try:
-            c = ctx()
-            st = commands.send(
-                c.redis,
-                "ack",
-                instance_id,
-                actor.strip(),
-                note.strip(),
-                timeout_s=c.cfg.alerts.command_timeout_s,
-            )
-        except AlertError as err:
-            return _error(err.status, err.field, str(err))
-        except commands.CommandTimeout as err:
-            return _error(503, "engine", str(err))
-        return Response(json.dumps({"alert": st.public()}, ensure_ascii=False), mimetype="application/json")
+            raise _Refused(422, "note", f"at most {MAX_NOTE} characters")
+        return _send("ack", instance_id, actor.strip(), note.strip())
 
     @bp.post("/ui/alerts/<instance_id>/silence")
     def silence(instance_id: str) -> Response:
         """Silence an alert: ``{"actor", "minutes": 30|60|120|240, "reason"}`` (the reason is required)."""
-        if not _same_origin():
-            return _error(403, "origin", "only the screens of this server may post here")
-        if not request.is_json:
-            return _error(415, "body", "send JSON (Content-Type: application/json)")
-        body: Any = request.get_json(silent=True)
-        if not isinstance(body, dict) or set(body) - {"actor", "minutes", "reason"}:
-            return _error(400, "body", "a JSON object with actor, minutes and reason")
-        actor, reason, minutes = body.get("actor"), body.get("reason"), body.get("minutes")
-        if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
-            return _error(422, "actor", f"your name, 1-{MAX_ACTOR} characters")
+        body = _posted({"actor", "minutes", "reason"}, "a JSON object with actor, minutes and reason")
+        actor = _actor(body)
+        reason, minutes = body.get("reason"), body.get("minutes")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_NOTE:
-            return _error(422, "reason", f"why it is silenced, 1-{MAX_NOTE} characters")
+            raise _Refused(422, "reason", f"why it is silenced, 1-{MAX_NOTE} characters")
         if isinstance(minutes, bool) or minutes not in SILENCE_MINUTES:
-            return _error(422, "minutes", f"one of {', '.join(map(str, SILENCE_MINUTES))}")
-        until = epoch_ms() + int(minutes) * 60_000
-        try:
-            c = ctx()
-            st = commands.send(
-                c.redis,
-                "silence",
-                instance_id,
-                actor.strip(),
-                reason.strip(),
-                until,
-                timeout_s=c.cfg.alerts.command_timeout_s,
-            )
-        except AlertError as err:
-            return _error(err.status, err.field, str(err))
-        except commands.CommandTimeout as err:
-            return _error(503, "engine", str(err))
-        return Response(json.dumps({"alert": st.public()}, ensure_ascii=False), mimetype="application/json")
+            raise _Refused(422, "minutes", f"one of {', '.join(map(str, SILENCE_MINUTES))}")
+        return _send(
+            "silence", instance_id, actor.strip(), reason.strip(), epoch_ms() + int(minutes) * 60_000
+        )
 
     return bp

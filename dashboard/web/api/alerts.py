@@ -72,6 +72,53 @@ def _no_engine(err: commands.CommandTimeout) -> Response:
     return error_response(BadRequest(503, [{"field": "engine", "message": str(err)}], {"Retry-After": "5"}))
 
 
+def _minutes(body: dict[str, Any]) -> float:
+    """How long to silence, in minutes (422 unless a number, 0 < m <= ``MAX_SILENCE_MIN``)."""
+    minutes = body.get("minutes")
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int | float)
+        or not 0 < minutes <= MAX_SILENCE_MIN
+    ):
+        raise BadRequest(
+            422, [{"field": "minutes", "message": f"a number of minutes, 0 < m <= {MAX_SILENCE_MIN}"}]
+        )
+    return minutes
+
+
+def _level_arg() -> str | None:
+    """The optional ``level`` query argument (400 unless a level's key)."""
+    level = request.args.get("level") or None
+    if level is not None and level not in LEVEL_BY_KEY:
+        raise BadRequest(400, [{"field": "level", "message": f"one of {', '.join(LEVEL_KEYS)}"}])
+    return level
+
+
+def _limit_arg() -> int:
+    """The ``limit`` query argument: 200 when absent, else 1..``HISTORY_LIMIT`` (400 otherwise)."""
+    limit = _int_arg("limit")
+    limit = 200 if limit is None else limit
+    if not 1 <= limit <= HISTORY_LIMIT:
+        raise BadRequest(400, [{"field": "limit", "message": f"1..{HISTORY_LIMIT}"}])
+    return limit
+
+
+def _send(
+    client: redis.Redis, kind: commands.Kind, instance_id: str, actor: str, note: str, until: int, wait: float
+) -> Response:
+    """Have the alert engine apply a command; answer with the alert after it, or why not (a silence
+    refused for its ``until`` names ``minutes``, the field the caller sent)."""
+    try:
+        st = commands.send(client, kind, instance_id, actor, note, until, timeout_s=wait)
+    except AlertError as err:
+        if kind == "silence" and err.field == "until":
+            err.field = "minutes"
+        return _state_error(err)
+    except commands.CommandTimeout as err:
+        return _no_engine(err)
+    return json_response({"alert": st.public(), "via": g.source})
+
+
 def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
     """The alert endpoints on a Redis client (decode_responses=True)."""
     bp = Blueprint("alerts", __name__)
@@ -89,13 +136,7 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         body = _object(json_body(cfg), {"actor", "note"})
         actor = _text(body, "actor", True, 64)
         note = _text(body, "note", False, MAX_TEXT)
-        try:
-            st = commands.send(client, "ack", instance_id, actor, note, timeout_s=wait)
-        except AlertError as err:
-            return _state_error(err)
-        except commands.CommandTimeout as err:
-            return _no_engine(err)
-        return json_response({"alert": st.public(), "via": g.source})
+        return _send(client, "ack", instance_id, actor, note, 0, wait)
 
     @bp.post("/api/v1/alerts/<instance_id>/silence")
     @auth
@@ -104,25 +145,9 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         body = _object(json_body(cfg), {"actor", "minutes", "reason"})
         actor = _text(body, "actor", True, 64)
         reason = _text(body, "reason", True, MAX_TEXT)
-        minutes = body.get("minutes")
-        if (
-            isinstance(minutes, bool)
-            or not isinstance(minutes, int | float)
-            or not 0 < minutes <= MAX_SILENCE_MIN
-        ):
-            raise BadRequest(
-                422, [{"field": "minutes", "message": f"a number of minutes, 0 < m <= {MAX_SILENCE_MIN}"}]
-            )
-        try:
-            until = epoch_ms() + round(minutes * 60_000)
-            st = commands.send(client, "silence", instance_id, actor, reason, until, timeout_s=wait)
-        except AlertError as err:
-            if err.field == "until":
-                err.field = "minutes"
-            return _state_error(err)
-        except commands.CommandTimeout as err:
-            return _no_engine(err)
-        return json_response({"alert": st.public(), "via": g.source})
+        minutes = _minutes(body)
+        until = epoch_ms() + round(minutes * 60_000)
+        return _send(client, "silence", instance_id, actor, reason, until, wait)
 
     @bp.get("/api/v1/alerts")
     def active() -> Response:
@@ -140,14 +165,9 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
     @bp.get("/api/v1/alerts/history")
     def history() -> Response:
         """Transitions, newest first: ``?level=&rule=&area=&since=&until=&limit=`` (bounded)."""
-        level = request.args.get("level") or None
-        if level is not None and level not in LEVEL_BY_KEY:
-            raise BadRequest(400, [{"field": "level", "message": f"one of {', '.join(LEVEL_KEYS)}"}])
+        level = _level_arg()
         since, until = _int_arg("since"), _int_arg("until")
-        limit = _int_arg("limit")
-        limit = 200 if limit is None else limit
-        if not 1 <= limit <= HISTORY_LIMIT:
-            raise BadRequest(400, [{"field": "limit", "message": f"1..{HISTORY_LIMIT}"}])
+        limit = _limit_arg()
         items, more = queries.history(
             client,
             level=level,

@@ -408,6 +408,24 @@ class Open311:
         return json_response(out)
 
 
+def discovery_document(host_url: str) -> dict[str, Any]:
+    """The service discovery document of the GeoReport v2 endpoint on ``host_url``."""
+    return {
+        "changeset": CHANGESET,
+        "contact": "禅城区智慧社会治理中心 (Chancheng smart-governance centre)",
+        "key_service": "api_key from the centre (config open311.api_keys)",
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": host_url.rstrip("/") + "/open311/v2",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["application/json"],
+            }
+        ],
+    }
+
+
 def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
     """The GeoReport v2 endpoint under /open311/v2 (and its service discovery document)."""
     bp = Blueprint("open311", __name__)
@@ -418,22 +436,7 @@ def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
     @spec_errors
     def discovery() -> Response:
         """Service discovery: where the GeoReport v2 endpoint is and what it speaks."""
-        return json_response(
-            {
-                "changeset": CHANGESET,
-                "contact": "禅城区智慧社会治理中心 (Chancheng smart-governance centre)",
-                "key_service": "api_key from the centre (config open311.api_keys)",
-                "endpoints": [
-                    {
-                        "specification": SPEC_URL,
-                        "url": request.host_url.rstrip("/") + "/open311/v2",
-                        "changeset": CHANGESET,
-                        "type": "production",
-                        "formats": ["application/json"],
-                    }
-                ],
-            }
-        )
+        return json_response(discovery_document(request.host_url))
 
     @bp.get("/open311/v2/services.<fmt>")
     @spec_errors

@@ -7,8 +7,8 @@ from flask import Blueprint, Response
 
 from dashboard.config import AppConfig
 from dashboard.domain import devices
-from dashboard.domain.geo import Geography
-from dashboard.domain.registry import default_registry
+from dashboard.domain.geo import Geography, GeographyConfig
+from dashboard.domain.registry import Registry, default_registry
 from dashboard.queries.devices import device_info, read_statuses
 from dashboard.queries.status import check
 from dashboard.web.api.common import json_response
@@ -24,21 +24,35 @@ def _static(files: dict[str, StaticFile], name: str, what: str) -> Response:
     return f.response()
 
 
-def blueprint(cfg: AppConfig, geo: Geography, client: redis.Redis) -> Blueprint:
-    """The read endpoints on one Redis client (decode_responses=True)."""
-    bp = Blueprint("read", __name__)
-    g = cfg.geography
-    geo_files = {
+def _geo_files(g: GeographyConfig) -> dict[str, StaticFile]:
+    """The geography's four GeoJSON files, served as they are."""
+    return {
         "district": StaticFile.from_path(g.district, "application/geo+json"),
         "subdistricts": StaticFile.from_path(g.subdistricts, "application/geo+json"),
         "communities": StaticFile.from_path(g.communities, "application/geo+json"),
         "cells": StaticFile.from_path(g.cells, "application/geo+json"),
     }
-    reg = default_registry()
-    device_files = {
+
+
+def _device_files(reg: Registry) -> dict[str, StaticFile]:
+    """Where every camera and every sensor is (docs/DEVICES.md)."""
+    return {
         "cameras": StaticFile.from_bytes(devices.camera_geometry(reg), "application/json"),
         "sensors": StaticFile.from_bytes(devices.sensor_geometry(reg), "application/json"),
     }
+
+
+def _redis_down(err: redis.RedisError) -> Response:
+    """503: Redis did not answer."""
+    return json_response({"error": f"redis unavailable: {err}"}, 503)
+
+
+def blueprint(cfg: AppConfig, geo: Geography, client: redis.Redis) -> Blueprint:
+    """The read endpoints on one Redis client (decode_responses=True)."""
+    bp = Blueprint("read", __name__)
+    geo_files = _geo_files(cfg.geography)
+    reg = default_registry()
+    device_files = _device_files(reg)
 
     @bp.get("/geo/<name>.geojson")
     def geometry(name: str) -> Response:
@@ -56,7 +70,7 @@ def blueprint(cfg: AppConfig, geo: Geography, client: redis.Redis) -> Blueprint:
         try:
             return json_response(read_statuses(client, reg))
         except redis.RedisError as err:
-            return json_response({"error": f"redis unavailable: {err}"}, 503)
+            return _redis_down(err)
 
     @bp.get("/api/v1/devices/<device_id>")
     def device(device_id: str) -> Response:
@@ -64,7 +78,7 @@ def blueprint(cfg: AppConfig, geo: Geography, client: redis.Redis) -> Blueprint:
         try:
             info = device_info(client, reg, device_id)
         except redis.RedisError as err:
-            return json_response({"error": f"redis unavailable: {err}"}, 503)
+            return _redis_down(err)
         if info is None:
             return json_response({"error": f"no camera or sensor with id {device_id[:64]!r}"}, 404)
         return json_response(info)
@@ -82,6 +96,6 @@ def blueprint(cfg: AppConfig, geo: Geography, client: redis.Redis) -> Blueprint:
         try:
             return json_response(snapshot())
         except redis.RedisError as err:
-            return json_response({"error": f"redis unavailable: {err}"}, 503)
+            return _redis_down(err)
 
     return bp
