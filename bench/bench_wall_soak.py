@@ -31,7 +31,7 @@ from dashboard.store import keys
 from dashboard.store.keys import CAMERA_STATE
 from dashboard.store.paths import read_values
 from dashboard.store.records import STREAM_OF
-from layouts.wall import cell_colour
+from layouts.look import cell_colour
 
 CELL_FILLS_JS = (
     "var out = {}; document.querySelectorAll('path.cell').forEach(function (p) {"

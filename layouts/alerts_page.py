@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
 from dashboard.domain.i18n import Lang, t
@@ -222,34 +222,31 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     )
 
 
-def register(app: Dash) -> None:
-    """Make this the page at ``/alerts`` and wire its (server) callbacks."""
-    dash.register_page("layouts.alerts_page", path="/alerts", layout=layout, title="预警记录 · Alert history")
+@dash.callback(
+    Output(TABLE, "children"),
+    Output(TRANSITIONS, "children"),
+    Input(FILTER_LEVEL, "value"),
+    Input(FILTER_RULE, "value"),
+    Input(FILTER_AREA, "value"),
+    Input(RANGE, "value"),
+    State(META, "data"),
+)
+def refresh(level: str | None, rule: str | None, area: str | None, rng: str, meta: dict[str, Any]) -> Any:
+    """Re-read the history with the filters."""
+    lang: Lang = meta["lang"]
+    return table(group(_query(level or None, rule, area, rng)), lang), []
 
-    @app.callback(
-        Output(TABLE, "children"),
-        Output(TRANSITIONS, "children"),
-        Input(FILTER_LEVEL, "value"),
-        Input(FILTER_RULE, "value"),
-        Input(FILTER_AREA, "value"),
-        Input(RANGE, "value"),
-        State(META, "data"),
-    )
-    def refresh(level: str | None, rule: str | None, area: str | None, rng: str, meta: dict[str, Any]) -> Any:
-        """Re-read the history with the filters."""
-        lang: Lang = meta["lang"]
-        return table(group(_query(level or None, rule, area, rng)), lang), []
 
-    @app.callback(
-        Output(TRANSITIONS, "children", allow_duplicate=True),
-        Input({"type": ROW, "index": ALL}, "n_clicks"),
-        State(RANGE, "value"),
-        State(META, "data"),
-        prevent_initial_call=True,
-    )
-    def show(clicks: list[int | None], rng: str, meta: dict[str, Any]) -> Any:
-        """The clicked alert's transitions."""
-        trig = dash.ctx.triggered_id
-        if not isinstance(trig, dict) or not any(clicks):
-            return dash.no_update
-        return transitions_text(str(trig["index"]), meta["lang"], rng)
+@dash.callback(
+    Output(TRANSITIONS, "children", allow_duplicate=True),
+    Input({"type": ROW, "index": ALL}, "n_clicks"),
+    State(RANGE, "value"),
+    State(META, "data"),
+    prevent_initial_call=True,
+)
+def show(clicks: list[int | None], rng: str, meta: dict[str, Any]) -> Any:
+    """The clicked alert's transitions."""
+    trig = dash.ctx.triggered_id
+    if not isinstance(trig, dict) or not any(clicks):
+        return dash.no_update
+    return transitions_text(str(trig["index"]), meta["lang"], rng)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import dash
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard.domain.i18n import Lang, duration, t
 from dashboard.queries.search import search
@@ -165,31 +165,30 @@ def hit_list(found: list[dict[str, str]], q: str | None, lang: Lang) -> list[Any
     ]
 
 
-def register(app: Dash) -> None:
-    """Wire the search box (server callbacks; every page has one)."""
+# The search box (every page has one): hits as the text is typed; Enter goes to the first.
+@dash.callback(
+    Output(SEARCH_HITS, "children"),
+    Input(SEARCH, "value"),
+    State(SEARCH_META, "data"),
+    prevent_initial_call=True,
+)
+def show_hits(q: str | None, meta: dict[str, Any]) -> list[Any]:
+    """The hits for what is typed."""
+    lang: Lang = meta["lang"]
+    return hit_list(hits(q, lang), q, lang)
 
-    @app.callback(
-        Output(SEARCH_HITS, "children"),
-        Input(SEARCH, "value"),
-        State(SEARCH_META, "data"),
-        prevent_initial_call=True,
-    )
-    def show_hits(q: str | None, meta: dict[str, Any]) -> list[Any]:
-        """The hits for what is typed."""
-        lang: Lang = meta["lang"]
-        return hit_list(hits(q, lang), q, lang)
 
-    @app.callback(
-        Output(LOCATION, "href", allow_duplicate=True),
-        Input(SEARCH, "n_submit"),
-        State(SEARCH, "value"),
-        State(SEARCH_META, "data"),
-        prevent_initial_call=True,
-    )
-    def go(_n: int | None, q: str | None, meta: dict[str, Any]) -> Any:
-        """Enter: go to the first hit (nothing when there is none)."""
-        found = hits(q, meta["lang"])
-        return found[0]["href"] if found else dash.no_update
+@dash.callback(
+    Output(LOCATION, "href", allow_duplicate=True),
+    Input(SEARCH, "n_submit"),
+    State(SEARCH, "value"),
+    State(SEARCH_META, "data"),
+    prevent_initial_call=True,
+)
+def go(_n: int | None, q: str | None, meta: dict[str, Any]) -> Any:
+    """Enter: go to the first hit (nothing when there is none)."""
+    found = hits(q, meta["lang"])
+    return found[0]["href"] if found else dash.no_update
 
 
 WALL_COLOUR_SINK = ids.WALL_COLOUR_SINK  # the wall's colouring as applied (assets/js/wall.js)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard.config import ConfigError
 from dashboard.domain.geo import Geography
@@ -147,38 +147,38 @@ def layout(lang: str | None = None, rotate: str | None = None, views: str | None
     return wall.page(lang_, mode="wall", map_extra=extra)
 
 
-def register(app: Dash) -> None:
-    """Register ``/wall`` and wire its clientside callbacks (assets/js/wallmode.js)."""
+def check_config() -> None:
+    """Refuse a ``web.wall_views`` naming no subdistrict of the geography (at start, with the page)."""
     c = ctx()
     try:
         views_of(c.geo, c.cfg.web.wall_views, "web.wall_views")
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    dash.register_page(
-        "layouts.wallmode", path="/wall", layout=layout, title="禅城区城市大脑 · 指挥大屏 · Command Wall"
-    )
-    app.clientside_callback(
-        ClientsideFunction("wallmode", "rotate"),
-        Output(VIEW, "data"),
-        Input(TICK, "n_intervals"),
-        Input(ROTATION, "data"),
-        State(VIEW, "data"),
-        State(wall.MAP, "bounds"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("wallmode", "focus"),
-        Output(FOCUS, "className"),
-        Output(FOCUS_NAME, "children"),
-        Output(FOCUS_SUB, "children"),
-        *[
-            Output(FOCUS_VALUE.format(kpi, col), "children")
-            for kpi, _ in FOCUS_KPIS
-            for col in ("sub", "district")
-        ],
-        Output({"type": FOCUS_STEP, "index": ALL}, "className"),
-        Input(VIEW, "data"),
-        Input(TICK, "n_intervals"),
-        State(wall.LIVE, "data"),
-        State(ROTATION, "data"),
-        State(wall.META, "data"),
-    )
+
+
+# The rotation and the card's figures (assets/js/wallmode.js): no server call.
+dash.clientside_callback(
+    ClientsideFunction("wallmode", "rotate"),
+    Output(VIEW, "data"),
+    Input(TICK, "n_intervals"),
+    Input(ROTATION, "data"),
+    State(VIEW, "data"),
+    State(wall.MAP, "bounds"),
+)
+dash.clientside_callback(
+    ClientsideFunction("wallmode", "focus"),
+    Output(FOCUS, "className"),
+    Output(FOCUS_NAME, "children"),
+    Output(FOCUS_SUB, "children"),
+    *[
+        Output(FOCUS_VALUE.format(kpi, col), "children")
+        for kpi, _ in FOCUS_KPIS
+        for col in ("sub", "district")
+    ],
+    Output({"type": FOCUS_STEP, "index": ALL}, "className"),
+    Input(VIEW, "data"),
+    Input(TICK, "n_intervals"),
+    State(wall.LIVE, "data"),
+    State(ROTATION, "data"),
+    State(wall.META, "data"),
+)

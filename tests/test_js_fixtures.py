@@ -15,7 +15,7 @@ from dashboard.domain.i18n import LANGS, bundle, duration
 from dashboard.domain.lifecycle import STAGES
 from layouts import ids
 from layouts.devices import STATUS_COLOURS
-from layouts.wall import BINS, COLORS, cell_colour
+from layouts.look import BINS, COLORS, cell_colour
 
 FIXTURE = Path(__file__).resolve().parent / "js" / "fixtures.json"
 DURATIONS_MS = (0, 999, 45_000, 61_000, 3_599_000, 3_600_000, 3_661_000, 7_200_000, 86_400_000, 93_784_000)

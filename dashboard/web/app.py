@@ -20,6 +20,7 @@ from dashboard.web.rooms import Rooms, room_for
 log = logging.getLogger(__name__)
 
 ASSETS = ROOT / "assets"
+SCREENS = "layouts"  # the package whose pages/ folder holds the screens (docs/UI.md)
 
 
 def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
@@ -30,7 +31,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 
     server = Flask("citybrain")
     app = dash.Dash(
-        "citybrain",
+        SCREENS,  # Dash finds the pages in <SCREENS>/pages/ and imports them itself: the app imports none
         server=server,  # type: ignore[arg-type]  # Dash's annotation omits Flask
         assets_folder=str(ASSETS),
         serve_locally=True,
@@ -38,19 +39,12 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         update_title=None,  # type: ignore[arg-type]  # None is documented: keep the title
         compress=True,
         use_pages=True,
-        pages_folder="",  # pages are registered explicitly by the layouts' register()
+        pages_folder="pages",
     )
     app.enable_dev_tools(
         debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
     )
 
-    from layouts import alerts_page, area, case, wall, wallmode
-
-    wall.register(app)  # "/"
-    wallmode.register(app)  # "/wall": the command-wall mode
-    case.register(app)  # "/case/<case_id>"
-    alerts_page.register(app)  # "/alerts"
-    area.register(app)  # "/subdistrict/<id>", "/community/<id>", "/cell/<id>"
     app.layout = dash.page_container
 
     register_all(server, cfg, geo, client)
