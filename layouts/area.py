@@ -303,61 +303,20 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
             lang=lang_,
         )
     frame = area is None
-    empty = {"trend": {}, "trend_title": "", "hideout": {"ids": []}}
-    empty |= {k: [] for k in ("kpis", "alerts", "main", "cameras", "sensors")}
-    view = View(empty, {}, {})
-    if area is not None:
-        try:
-            view = read_view(area, "today", "health", lang_)
-        except Exception as err:  # Redis away: the frame, the page refreshes when it can
-            log.warning("area page %s: data unavailable (%s)", area.id, err)
-            view = View(
-                {**empty, "main": [html.Div(t("case_unavailable", lang_), className="muted")]}, {}, {}
-            )
-    meta = (
-        {}
-        if area is None
-        else {
-            "id": area.id,
-            "level": area.level,
-            "lang": lang_,
-            "cells": list(_cells_under(area.id)),
-            "areas": list(_areas_under(area.id)),
-            "legend": area_map.legend(view.parts["hideout"], lang_),
-            "ids": ids.AREA_JS,
-        }
+    view = _first_view(area, lang_)
+    heading = html.Div(
+        [panels.title(area, lang_) if area is not None else html.H1(id=TITLE), _ranges(lang_)],
+        className="area-titlebar",
     )
-    ranges = dcc.RadioItems(
-        id=RANGE,
-        options=[{"label": t(f"ap_range_{r}", lang_), "value": r} for r in RANGES],
-        value="today",
-        inline=True,
-        className="area-range",
-    )
-    map_box = html.Div(
-        [
-            area_map.area_map(area, view.parts["hideout"], view.devices)
-            if area is not None
-            else dl.Map(dl.GeoJSON(id=CHILD_LAYER), id=MAP),
-            html.Div([nav.colour_switch(lang_), html.Div(id=LEGEND)], className="map-overlay area-switch"),
-        ],
-        className="area-map-box",
-    )
+    crumbs = panels.breadcrumbs(area, lang_) if area is not None else html.Nav(id=BREADCRUMBS)
     return html.Div(
         [
-            panels.header(
-                lang_,
-                panels.breadcrumbs(area, lang_) if area is not None else html.Nav(id=BREADCRUMBS),
-                html.Div(
-                    [panels.title(area, lang_) if area is not None else html.H1(id=TITLE), ranges],
-                    className="area-titlebar",
-                ),
-            ),
+            panels.header(lang_, crumbs, heading),
             html.Main(
-                [map_box, body(view, lang_)],
+                [_map_box(area, view, lang_), body(view, lang_)],
                 className="area-grid" + (" frame" if frame else ""),
             ),
-            dcc.Store(id=META, data=meta),
+            dcc.Store(id=META, data=_meta(area, view, lang_)),
             dcc.Store(id=REFRESH),
             dcc.Store(id=TABLES, data={"tables": view.tables, "sigs": view.sigs}),
             *[dcc.Download(id=DOWNLOAD.format(name)) for name in EXPORTS],
@@ -367,6 +326,56 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
         id=ROOT,
         lang=lang_,
     )
+
+
+def _first_view(area: Area | None, lang: Lang) -> View:
+    """The page's first read (empty for the frame; a note when Redis is away: the page refreshes later)."""
+    empty = {"trend": {}, "trend_title": "", "hideout": {"ids": []}}
+    empty |= {k: [] for k in ("kpis", "alerts", "main", "cameras", "sensors")}
+    if area is None:
+        return View(empty, {}, {})
+    try:
+        return read_view(area, "today", "health", lang)
+    except Exception as err:  # Redis away: the frame, the page refreshes when it can
+        log.warning("area page %s: data unavailable (%s)", area.id, err)
+        return View({**empty, "main": [html.Div(t("case_unavailable", lang), className="muted")]}, {}, {})
+
+
+def _meta(area: Area | None, view: View, lang: Lang) -> dict[str, Any]:
+    """What the page's JS needs: the area, the areas and cells whose changes concern it, the legends."""
+    if area is None:
+        return {}
+    return {
+        "id": area.id,
+        "level": area.level,
+        "lang": lang,
+        "cells": list(_cells_under(area.id)),
+        "areas": list(_areas_under(area.id)),
+        "legend": area_map.legend(view.parts["hideout"], lang),
+        "ids": ids.AREA_JS,
+    }
+
+
+def _ranges(lang: Lang) -> dcc.RadioItems:
+    """Today / 7 days / 30 days."""
+    return dcc.RadioItems(
+        id=RANGE,
+        options=[{"label": t(f"ap_range_{r}", lang), "value": r} for r in RANGES],
+        value="today",
+        inline=True,
+        className="area-range",
+    )
+
+
+def _map_box(area: Area | None, view: View, lang: Lang) -> html.Div:
+    """The map with its colour switch and legend."""
+    the_map = (
+        area_map.area_map(area, view.parts["hideout"], view.devices)
+        if area is not None
+        else dl.Map(dl.GeoJSON(id=CHILD_LAYER), id=MAP)
+    )
+    switch = html.Div([nav.colour_switch(lang), html.Div(id=LEGEND)], className="map-overlay area-switch")
+    return html.Div([the_map, switch], className="area-map-box")
 
 
 def page_of(level: str) -> Any:

@@ -88,73 +88,80 @@ def health_parts(h: dict[str, Any], lang: Lang) -> html.Div:
     )
 
 
+def _tile(key: str, value: str, label: str, cls: str = "") -> html.Div:
+    """One KPI tile: its value (id ``area-kpi-<key>``) and label."""
+    return html.Div(
+        [
+            html.Div(value, id=ids.AREA_KPI.format(key), className="kpi-value"),
+            html.Div(label, className="kpi-label"),
+        ],
+        className=f"kpi {cls}".strip(),
+    )
+
+
+def _stage_chips(stages: dict[str, int], lang: Lang) -> html.Div:
+    """Open cases now, one chip per stage."""
+    return html.Div(
+        [
+            html.Div(
+                [html.Span(t(f"stage_{st}", lang)), html.B(nav.num(stages.get(st, 0), lang))],
+                className="stage-chip",
+                id=ids.AREA_KPI.format(f"stage-{st}"),
+            )
+            for st in STAGES
+        ],
+        className="kpi stages",
+        title=t("kpi_open_by_stage", lang),
+    )
+
+
+def _alert_chips(alerts: dict[str, int], lang: Lang) -> html.Div:
+    """Active alerts, one chip per level (red first)."""
+    return html.Div(
+        [
+            html.Span(
+                [html.I(), html.B(nav.num(alerts.get(lv, 0), lang))],
+                className=f"alert-chip level-{lv}",
+                id=ids.AREA_KPI.format(f"alerts-{lv}"),
+                title=level_name(lv, lang),
+            )
+            for lv in LEVEL_ORDER
+        ],
+        className="kpi alerts",
+        title=t("alerts_title", lang),
+    )
+
+
 def kpi_tiles(k: dict[str, Any], rng: str, lang: Lang) -> html.Div:
-    """The ids.AREA_KPI tiles: cases over the range, open now by stage, devices, alerts by level."""
+    """The KPI tiles: cases over the range, open now by stage, devices, alerts by level."""
     rl = t(f"ap_range_{rng}", lang)
-
-    def tile(key: str, value: str, label: str, cls: str = "") -> html.Div:
-        return html.Div(
-            [
-                html.Div(value, id=ids.AREA_KPI.format(key), className="kpi-value"),
-                html.Div(label, className="kpi-label"),
-            ],
-            className=f"kpi {cls}".strip(),
-        )
-
-    alerts = k.get("alerts") or {}
-    stages = k.get("open_by_stage") or {}
+    online, known = nav.num(k.get("cameras_online"), lang), nav.num(k.get("cameras"), lang)
+    cams = f"{t('kpi_cameras_online', lang)} ({online}/{known})"
+    alarms = f"{t('kpi_sensor_alarms', lang)} ({nav.num(k.get('sensors'), lang)})"
     return html.Div(
         [
             health_badge(k.get("health") or {}, lang),
-            tile("reported", nav.num(k.get("reported"), lang), f"{t('kpi_reported', lang)} · {rl}"),
-            tile("closed", nav.num(k.get("closed"), lang), f"{t('kpi_closed', lang)} · {rl}"),
-            tile("returned", nav.num(k.get("returned"), lang), f"{t('kpi_returned', lang)} · {rl}"),
-            tile("ontime", nav.pct(k.get("ontime_rate"), lang), f"{t('kpi_ontime', lang)} · {rl}"),
-            tile("median", nav.minutes(k.get("median_handle_min"), lang), f"{t('kpi_median', lang)} · {rl}"),
-            tile("open", nav.num(k.get("open"), lang), t("kpi_open", lang)),
-            tile(
+            _tile("reported", nav.num(k.get("reported"), lang), f"{t('kpi_reported', lang)} · {rl}"),
+            _tile("closed", nav.num(k.get("closed"), lang), f"{t('kpi_closed', lang)} · {rl}"),
+            _tile("returned", nav.num(k.get("returned"), lang), f"{t('kpi_returned', lang)} · {rl}"),
+            _tile("ontime", nav.pct(k.get("ontime_rate"), lang), f"{t('kpi_ontime', lang)} · {rl}"),
+            _tile("median", nav.minutes(k.get("median_handle_min"), lang), f"{t('kpi_median', lang)} · {rl}"),
+            _tile("open", nav.num(k.get("open"), lang), t("kpi_open", lang)),
+            _tile(
                 "overdue",
                 nav.num(k.get("overdue"), lang),
                 t("kpi_overdue", lang),
-                "bad" if k.get("overdue") else "",
+                "bad" * bool(k.get("overdue")),
             ),
-            tile(
-                "cameras",
-                nav.pct(k.get("cameras_online_rate"), lang),
-                f"{t('kpi_cameras_online', lang)} ({nav.num(k.get('cameras_online'), lang)}/"
-                f"{nav.num(k.get('cameras'), lang)})",
-            ),
-            tile(
+            _tile("cameras", nav.pct(k.get("cameras_online_rate"), lang), cams),
+            _tile(
                 "sensor-alarms",
                 nav.num(k.get("sensor_alarms"), lang),
-                f"{t('kpi_sensor_alarms', lang)} ({nav.num(k.get('sensors'), lang)})",
-                "bad" if k.get("sensor_alarms") else "",
+                alarms,
+                "bad" * bool(k.get("sensor_alarms")),
             ),
-            html.Div(
-                [
-                    html.Div(
-                        [html.Span(t(f"stage_{st}", lang)), html.B(nav.num(stages.get(st, 0), lang))],
-                        className="stage-chip",
-                        id=ids.AREA_KPI.format(f"stage-{st}"),
-                    )
-                    for st in STAGES
-                ],
-                className="kpi stages",
-                title=t("kpi_open_by_stage", lang),
-            ),
-            html.Div(
-                [
-                    html.Span(
-                        [html.I(), html.B(nav.num(alerts.get(lv, 0), lang))],
-                        className=f"alert-chip level-{lv}",
-                        id=ids.AREA_KPI.format(f"alerts-{lv}"),
-                        title=level_name(lv, lang),
-                    )
-                    for lv in LEVEL_ORDER
-                ],
-                className="kpi alerts",
-                title=t("alerts_title", lang),
-            ),
+            _stage_chips(k.get("open_by_stage") or {}, lang),
+            _alert_chips(k.get("alerts") or {}, lang),
         ],
         id=ids.AREA_KPIS,
         className="area-kpis",
