@@ -25,7 +25,7 @@ losing a step (it may repeat a few, which carry the same event ids and count onc
 start (no saved state) it back-fills the last ``WARM_START_S`` of cases with past time stamps, so the wall
 is not empty at speed 1.
 
-Scenarios. ``dashboard.contract.SIM_CONTROL`` (a hash: ``scenario``, optional ``area``) is polled about
+Scenarios. ``dashboard.store.keys.SIM_CONTROL`` (a hash: ``scenario``, optional ``area``) is polled about
 once a second; ``run.py scenario storm`` sets it and ``run.py --scenario storm`` starts with it.
 """
 

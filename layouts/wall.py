@@ -109,7 +109,7 @@ def _meta(lang: Lang) -> dict[str, Any]:
     }
 
 
-# The wall joins the Socket.IO room "wall" (dashboard/push.py rooms), on / and /wall alike: its JS connects
+# The wall joins the Socket.IO room "wall" (dashboard/web/rooms.py), on / and /wall alike: its JS connects
 # with ``auth: {"pathname", "view": WALL_VIEW}`` (assets/js/socket.js) and reads every event off the socket.
 WALL_VIEW = "wall"
 

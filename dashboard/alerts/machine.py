@@ -282,7 +282,7 @@ def _emit(
     return new, [tr]
 
 
-# --- what people do (the web process calls these through dashboard.alerts.store) -----------------
+# --- what people do (the engine applies these as commands: dashboard.alerts.commands) ------------
 
 
 def acknowledge(st: AlertState | None, actor: str, note: str, now: int) -> tuple[AlertState, Transition]:

@@ -24,6 +24,9 @@ SCHEMA_VERSION = 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+NOTE_MAX = 2000  # characters of free text in a case event's note
+
+
 class RecordError(ValueError):
     """A stream entry or payload that does not match the contract; the message names the field."""
 
@@ -51,7 +54,7 @@ class CaseEvent(Record):
     lat: float | None = Field(None, ge=-90, le=90, description="WGS-84.")
     department: str | None = Field(None, max_length=64)
     actor: str | None = Field(None, max_length=64)
-    note: str = Field("", max_length=2000, description="Free text from the field: untrusted, never HTML.")
+    note: str = Field("", max_length=NOTE_MAX, description="Free text from the field: untrusted, never HTML.")
     photos: list[str] = Field(default_factory=list, max_length=10)
     priority: Literal["normal", "urgent"] = "normal"
     source: str = Field("api", min_length=1, max_length=32)

@@ -1,6 +1,6 @@
 """Named scenarios: what each does, how long it lasts, where it happens; described as data.
 
-A scenario is started at run time (the control key ``dashboard.contract.SIM_CONTROL``) or from the
+A scenario is started at run time (the control key ``dashboard.store.keys.SIM_CONTROL``) or from the
 command line (``run.py --scenario storm``), lasts ``duration_s`` simulated seconds and then ends by itself
 (back to ``normal``). The models (weather, sensors, cameras, cases) read the active scenario and react;
 this module only knows names, durations, areas and the few numbers drawn when one starts.

@@ -2,7 +2,7 @@
 
 A request carries one event, ``{"events": [...]}`` or a bare list. Every item is validated (shape,
 catalogue, geography) before anything is kept: one bad item rejects the whole batch with a list naming
-each bad item's index and field. Valid events become ``contract.CaseEvent`` records with the token's
+each bad item's index and field. Valid events become ``records.CaseEvent`` records with the token's
 source name. Event ids are checked and marked in Redis at the edge (``SET NX EX``), so a repeated id is
 accepted once and answered as a duplicate; when Redis is away the check is deferred to the processor,
 which applies an event id once as well. docs/API.md describes the endpoint for clients.
@@ -26,7 +26,7 @@ from redis.retry import Retry
 from dashboard.config import AppConfig
 from dashboard.domain import lifecycle, types
 from dashboard.domain.coords import gcj02_to_wgs84
-from dashboard.domain.types import epoch_ms
+from dashboard.domain.types import TS_MAX_MS, TS_MIN_MS, epoch_ms
 from dashboard.store import keys
 from dashboard.store.records import CaseEvent, describe_errors
 from dashboard.store.sink import IngestEnv
@@ -43,7 +43,6 @@ from dashboard.web.api.common import (
 log = logging.getLogger(__name__)
 
 FEED = "http-cases"  # the sink's name in health reports
-MIN_MS, MAX_MS = 946_684_800_000, 4_102_444_800_000  # the contract's EpochMs bounds (2000..2100)
 FUTURE_SKEW_MS = 3_600_000  # a time further ahead than this is a client clock or unit error
 MAX_URL_CHARS = 2048
 CRS_NAMES: dict[str, str] = {  # accepted spellings (upper case, no "-" or "_") -> the CRS
@@ -88,7 +87,7 @@ def parse_time(value: Any, now_ms: int | None = None) -> int:
         raise ValueError("must be an ISO-8601 time with a UTC offset or an integer of epoch milliseconds")
     if isinstance(value, int):
         ms = value
-        if MIN_MS // 1000 <= ms <= MAX_MS // 1000:
+        if TS_MIN_MS // 1000 <= ms <= TS_MAX_MS // 1000:
             raise ValueError(f"{value} looks like epoch seconds; send epoch milliseconds")
     else:
         try:
@@ -100,7 +99,7 @@ def parse_time(value: Any, now_ms: int | None = None) -> int:
         if when.tzinfo is None:
             raise ValueError(f"{value!r} has no UTC offset (add Z or e.g. +08:00)")
         ms = round(when.timestamp() * 1000)
-    if not MIN_MS <= ms <= MAX_MS:
+    if not TS_MIN_MS <= ms <= TS_MAX_MS:
         raise ValueError(f"{value!r} is outside the years 2000..2100")
     now = now_ms if now_ms is not None else epoch_ms()
     if ms > now + FUTURE_SKEW_MS:
@@ -153,7 +152,7 @@ class PointIn(BaseModel):
 
 
 class CaseEventIn(BaseModel):
-    """A case event as a client posts it (docs/API.md); becomes a ``contract.CaseEvent``."""
+    """A case event as a client posts it (docs/API.md); becomes a ``records.CaseEvent``."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

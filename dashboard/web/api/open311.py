@@ -30,7 +30,7 @@ from dashboard.domain.sla import deadline, stage_minutes
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
 from dashboard.store.cases import CaseState
-from dashboard.store.records import CaseEvent
+from dashboard.store.records import NOTE_MAX, CaseEvent
 from dashboard.store.sink import IngestEnv
 from dashboard.web.api.cases import check_url, locate, quick_client
 from dashboard.web.api.common import BadRequest, accept, json_body, json_response
@@ -47,7 +47,6 @@ MAX_REQUESTS = 1000  # the spec's default cap on GET requests
 WINDOW = timedelta(days=90)  # default and largest start_date..end_date span
 SCAN_PAGE = 1000  # case ids read per round trip when filtering
 MAX_SCAN = 200_000  # bound on the cases one GET examines (about two months of the district's cases)
-MAX_DESCRIPTION = 2000  # the contract's note limit
 
 STEP_WORDS: dict[str, tuple[str, str]] = {  # status_notes: where the case is in the closed loop
     "reported": ("已上报，待核实立案", "Reported, awaiting verification"),
@@ -254,8 +253,8 @@ class Open311:
         description = f.get("description") or ""
         if not isinstance(description, str):
             raise Open311Error(400, "description must be text")
-        if len(description) > MAX_DESCRIPTION:
-            raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+        if len(description) > NOTE_MAX:
+            raise Open311Error(400, f"description is longer than {NOTE_MAX} characters")
         photos: list[str] = []
         media = f.get("media_url")
         if media not in (None, ""):
