@@ -10,7 +10,7 @@ import io
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from dashboard.store import keys
 from dashboard.store.records import CaseEvent, encode
 from layouts import area as page
 from layouts import nav
+from layouts.panels import tables
 from tests.conftest import App, http_get, wait_for
 
 SHOTS = Path("/tmp/team")
@@ -33,10 +34,10 @@ SHOTS = Path("/tmp/team")
 
 
 def test_the_csv_is_the_table_with_a_bom() -> None:
-    g = page.Grid(["编号", "名称, 全称", "在办"])
+    g = tables.Grid(["编号", "名称, 全称", "在办"])
     g.add("ZM-0001", ["ZM-0001", '塔坡社区第1网格 "旧城"', "1,234"], "/cell/ZM-0001")
     g.add("ZM-0002", ["ZM-0002", "塔坡社区第2网格", "7"])
-    text = page.to_csv(g.data())
+    text = tables.to_csv(g.data())
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows == [g.head, *g.rows]
@@ -121,6 +122,11 @@ def shoot(browser: Any, name: str) -> None:
         browser.save_screenshot(str(SHOTS / f"F-{name}.png"))
 
 
+def written(files: Iterable[Path]) -> list[Path]:
+    """The files that are there with content (a download is complete)."""
+    return [f for f in files if f.stat().st_size]
+
+
 def full_hd(browser: Any) -> None:
     """Make the page itself 1920×1080."""
     extra = browser.execute_script("return window.outerHeight - window.innerHeight")
@@ -132,7 +138,6 @@ def test_click_down_from_the_district_to_a_case_and_back(app: App, browser: Any)
     full_hd(browser)
     browser.get(app.url + "/?lang=zh-CN")
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "path.cell")) == 478, 40, what="478 cells")
-    time.sleep(1)
 
     # district → subdistrict: a click on a cell of the wall's map opens its subdistrict
     cell = geo.cells["ZM-0050"]
@@ -293,8 +298,7 @@ def test_export_writes_the_rows_of_the_table(app: App, browser: Any, short_tmp: 
         browser.execute_script(
             "document.getElementById(arguments[0]).click();", page.EXPORT.format("children")
         )
-        got = wait_for(lambda: list(short_tmp.glob("SW-children-*.csv")), 20, what="the CSV file")
-        time.sleep(0.3)
+        got = wait_for(lambda: written(short_tmp.glob("SW-children-*.csv")), 20, what="the CSV file")
         after = table_rows(browser, page.CHILDREN)
         if before == after:
             break

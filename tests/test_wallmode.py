@@ -22,7 +22,7 @@ from dashboard.domain.geo import load_default_geography
 from dashboard.queries.snapshot import wall_path
 from dashboard.store import keys
 from dashboard.store.records import CaseEvent, encode
-from layouts import wall
+from layouts import ids, wall
 from layouts import wallmode as wm
 from tests.conftest import App, wait_for
 
@@ -362,7 +362,9 @@ def test_each_view_moves_the_map_and_shows_live_figures_without_growing(app: App
             report(app, f"BURST-{round_}-{k}", f"ZC-{k + 1:04d}")
         before["ZC"] += 10
     wait_for(lambda: text(browser, wm.FOCUS_VALUE.format("reported", "district")) != "", 5)
-    time.sleep(2)  # let the page settle: throttled panels flush at the next tick
+    # settled: the last burst's last case is painted in the ticker (throttled panels flush at a tick)
+    last = f'#{ids.TICKER} [data-case="BURST-3-9"]'
+    wait_for(lambda: browser.execute_script("return !!document.querySelector(arguments[0])", last), 20)
     later = sample()
     assert later["nodes"] <= warm["nodes"] + 40, (warm, later)
     assert later["timers"]["intervals"] <= warm["timers"]["intervals"], (warm, later)
