@@ -21,7 +21,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import harness as h
+from harness.report import header
 
 from dashboard.config import ProcessorConfig
 from dashboard.domain.counters import places_of
@@ -71,7 +71,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.cases = 5, 1_000
-    rep = h.header("Health scores: one computation and one publish of every area's score")
+    rep = header("Health scores: one computation and one publish of every area's score")
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cbb-")) / "r") as srv:
         r = redis.Redis.from_url(srv.url, decode_responses=True)
         now = epoch_ms()
