@@ -12,7 +12,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +30,7 @@ from dashboard.domain.types import epoch_ms
 from dashboard.processor.health import HealthJob
 from dashboard.processor.loop import Processor
 from dashboard.store.records import STREAM_OF, CameraStatus, CaseEvent, Record, SensorReading, encode, kind_of
-from dashboard.store.server import EmbeddedRedis
+from tests.support import redis_server
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = 86_400_000
@@ -72,7 +71,7 @@ def main() -> None:
     if args.quick:
         args.rounds, args.cases = 5, 1_000
     rep = header("Health scores: one computation and one publish of every area's score")
-    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cbb-")) / "r") as srv:
+    with redis_server("cbb-") as srv:
         r = redis.Redis.from_url(srv.url, decode_responses=True)
         now = epoch_ms()
         with r.pipeline(transaction=False) as pipe:
