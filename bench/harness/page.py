@@ -34,7 +34,7 @@ PAGE_STATE_JS = (
 )
 DEVICES_ON_JS = (
     "var d = window.citybrain && window.citybrain.devices; if (!d || !d.counts) { return false; }"
-    "var c = d.counts().cameras; if (c && !on) { var b = document.getElementById('layer-cameras');"
+    "var c = d.counts().cameras; if (c && !c.on) { var b = document.getElementById('layer-cameras');"
     " if (b) { b.click(); } } return true;"
 )
 
