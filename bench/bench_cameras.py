@@ -14,10 +14,8 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -30,11 +28,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.domain.registry import default_registry  # noqa: E402
+from dashboard.domain.registry import Registry, default_registry  # noqa: E402
 from dashboard.store import keys  # noqa: E402
-from dashboard.store.server import EmbeddedRedis  # noqa: E402
 from feeds.base import Sink  # noqa: E402
 from feeds.camera_poll import CameraPollConfig, CameraPollFeed, Sweep  # noqa: E402
+from tests.support import redis_server  # noqa: E402
 
 
 def serve(status: dict[str, int]) -> ThreadingHTTPServer:
@@ -102,58 +100,59 @@ def main() -> None:
     )
     reg = default_registry()
     status = dict.fromkeys(reg.cameras, 1)
+    with redis_server("cb-bench-") as server:
+        http = serve(status)
+        try:
+            r = redis.Redis.from_url(server.url, decode_responses=True)
+            print(f"redis: {server.executable} {r.info('server')['redis_version']} (unix socket)")
+            sweeps(r, http.server_address[1], status, reg, args.rounds)
+        finally:
+            http.shutdown()
+
+
+def sweeps(r: redis.Redis, port: int, status: dict[str, int], reg: Registry, rounds: int) -> None:
+    """Time the four kinds of sweep against the stand-in platform on ``port`` (``status`` is what it
+    serves)."""
     ids = list(status)
-    tmp = Path(tempfile.mkdtemp(prefix="cb-bench-"))
-    server = EmbeddedRedis(tmp / "redis")
-    server.start()
-    http = serve(status)
-    try:
-        r = redis.Redis.from_url(server.url, decode_responses=True)
-        print(f"redis: {server.executable} {r.info('server')['redis_version']} (unix socket)")
-        cfg = CameraPollConfig(
-            url=f"http://127.0.0.1:{http.server_address[1]}/channels",
-            name="bench-video",
-            page_param="pageNo",
-            size_param="pageSize",
-            items_field="data.list",
-            total_field="data.total",
-            id_field="channelId",
-            status_field="online",
-            status_map={"1": "online", "0": "offline", "2": "fault"},
-        )
-        feed = CameraPollFeed("bench-video", Sink(r, "bench-video"), r, cfg, reg)
-        rounds = args.rounds
+    cfg = CameraPollConfig(
+        url=f"http://127.0.0.1:{port}/channels",
+        name="bench-video",
+        page_param="pageNo",
+        size_param="pageSize",
+        items_field="data.list",
+        total_field="data.total",
+        id_field="channelId",
+        status_field="online",
+        status_map={"1": "online", "0": "offline", "2": "fault"},
+    )
+    feed = CameraPollFeed("bench-video", Sink(r, "bench-video"), r, cfg, reg)
 
-        def fresh() -> None:
-            r.delete(keys.feed_state_key("bench-video"), keys.STREAM_CAMERA_STATUS)
-            feed.state_loaded = False
-            for k in ids:
-                status[k] = 1
+    def fresh() -> None:
+        r.delete(keys.feed_state_key("bench-video"), keys.STREAM_CAMERA_STATUS)
+        feed.state_loaded = False
+        for k in ids:
+            status[k] = 1
 
-        def nothing() -> None:
-            pass
+    def nothing() -> None:
+        pass
 
-        flip = {"n": 0}
+    flip = {"n": 0}
 
-        def sixty() -> None:
-            flip["n"] += 1
-            for k in ids[flip["n"] * 60 : flip["n"] * 60 + 60]:
-                status[k] = 0 if status[k] else 1
+    def sixty() -> None:
+        flip["n"] += 1
+        for k in ids[flip["n"] * 60 : flip["n"] * 60 + 60]:
+            status[k] = 0 if status[k] else 1
 
-        def everything() -> None:
-            for k in ids:
-                status[k] = 0 if status[k] else 1
+    def everything() -> None:
+        for k in ids:
+            status[k] = 0 if status[k] else 1
 
-        print(f"{len(ids)} cameras, 16 pages of 1,000; median of {rounds} sweeps each")
-        timed("first sweep (all new)", rounds, fresh, feed)
-        timed("no change", rounds, nothing, feed)
-        timed("60 changed", rounds, sixty, feed)
-        timed("all 16,000 changed", rounds, everything, feed)
-        print(f"stream length now {r.xlen(keys.STREAM_CAMERA_STATUS)}")
-    finally:
-        http.shutdown()
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(ids)} cameras, 16 pages of 1,000; median of {rounds} sweeps each")
+    timed("first sweep (all new)", rounds, fresh, feed)
+    timed("no change", rounds, nothing, feed)
+    timed("60 changed", rounds, sixty, feed)
+    timed("all 16,000 changed", rounds, everything, feed)
+    print(f"stream length now {r.xlen(keys.STREAM_CAMERA_STATUS)}")
 
 
 if __name__ == "__main__":

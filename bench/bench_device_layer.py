@@ -3,7 +3,7 @@ cameras loaded, zoomed out (group badges) and zoomed in (one circle per camera i
 naive way of restyling every marker on each update.
 
 Run: .venv/bin/python bench/bench_device_layer.py [--updates 40] [--changes 50]
-Starts the product (bench/harness.py Stack: embedded Redis, processor, web), reports every camera online,
+Starts the product (bench/harness/stack.py: embedded Redis, processor, web), reports every camera online,
 opens the wall in headless Chromium at 1920x1080 and feeds ``window.citybrain.devices.apply`` with
 synthetic merged deltas of ``--changes`` random cameras each (the message a push carries), one every
 100 ms. Per update: the renderer's main-thread task time (CDP ``TaskDuration``, which includes the canvas
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import Stack, Workload, chrome, header, main_thread_s, pct
+from harness.page import chrome, main_thread_s
+from harness.report import header, pct
+from harness.stack import Stack
+from harness.workload import Workload
 
 STATUSES = ("online", "offline", "fault")
 STORM_UPDATES = 6  # every camera offline, then online again, alternately
@@ -93,8 +92,7 @@ def main() -> None:
         wl = Workload(stack.r, open_cases=0)
         wl.seed()
         ids = [cam.id for cam in wl.cameras]
-        driver = chrome()
-        try:
+        with chrome() as driver:
             driver.get(stack.url + "/")
             deadline = time.monotonic() + 60
             while not driver.execute_script(
@@ -150,8 +148,6 @@ def main() -> None:
                 " TaskDuration); apply: the synchronous apply() alone; empty: the same for an update with"
                 " no change (the measuring overhead)",
             )
-        finally:
-            driver.quit()
     rep.done()
 
 

@@ -12,7 +12,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import harness as h
+from harness.report import header
 
 from dashboard.config import ProcessorConfig
 from dashboard.domain.counters import places_of
@@ -31,7 +30,7 @@ from dashboard.domain.types import epoch_ms
 from dashboard.processor.health import HealthJob
 from dashboard.processor.loop import Processor
 from dashboard.store.records import STREAM_OF, CameraStatus, CaseEvent, Record, SensorReading, encode, kind_of
-from dashboard.store.server import EmbeddedRedis
+from tests.support import redis_server
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = 86_400_000
@@ -71,8 +70,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.cases = 5, 1_000
-    rep = h.header("Health scores: one computation and one publish of every area's score")
-    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cbb-")) / "r") as srv:
+    rep = header("Health scores: one computation and one publish of every area's score")
+    with redis_server("cbb-") as srv:
         r = redis.Redis.from_url(srv.url, decode_responses=True)
         now = epoch_ms()
         with r.pipeline(transaction=False) as pipe:

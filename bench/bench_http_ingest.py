@@ -13,19 +13,16 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.domain.geo import load_default_geography  # noqa: E402
-from dashboard.store.server import free_port  # noqa: E402
+from tests.support import App, temp_dir  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -98,38 +95,26 @@ def main() -> None:
         args.seconds = min(args.seconds, 3.0)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
-    d = Path(tempfile.mkdtemp(prefix="cbh-"))
-    cfg = d / "config.yaml"
-    cfg.write_text(
-        f"ingest:\n  tokens:\n    bench: {TOKEN}\n  buffer_size: 1000000\nsimulator:\n  enabled: false\n"
-    )
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "--config", str(cfg), "--port", str(port),
-         "--data-dir", str(d / "redis"), "--log-level", "WARNING"],
-        env=env,
-    )  # fmt: skip
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        for batch, clients in ((1, args.clients), (1000, 2)):
-            n, lat = run_phase(port, args.seconds, clients, batch, start=batch * 10_000_000)
-            reqs = len(lat)
-            print(
-                f"batch {batch:>4}, {clients} clients: {reqs / args.seconds:,.0f} requests/s, "
-                f"{n / args.seconds:,.0f} events/s accepted; "
-                f"latency p50 {statistics.median(lat) * 1000:.1f} ms, "
-                f"p99 {pct(lat, 99) * 1000:.1f} ms"
-            )
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with temp_dir("cbh-") as d:
+        cfg = d / "config.yaml"
+        cfg.write_text(
+            f"ingest:\n  tokens:\n    bench: {TOKEN}\n  buffer_size: 1000000\nsimulator:\n  enabled: false\n"
+        )
+        app = App(d, "--config", str(cfg), "--log-level", "WARNING")
+        try:
+            app.start()  # run.py's output goes to a log in the folder
+            for batch, clients in ((1, args.clients), (1000, 2)):
+                n, lat = run_phase(app.port, args.seconds, clients, batch, start=batch * 10_000_000)
+                reqs = len(lat)
+                print(
+                    f"batch {batch:>4}, {clients} clients: {reqs / args.seconds:,.0f} requests/s, "
+                    f"{n / args.seconds:,.0f} events/s accepted; "
+                    f"latency p50 {statistics.median(lat) * 1000:.1f} ms, "
+                    f"p99 {pct(lat, 99) * 1000:.1f} ms"
+                )
+        finally:
+            if app.proc is not None:
+                app.stop(timeout=15)
 
 
 if __name__ == "__main__":

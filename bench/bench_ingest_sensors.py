@@ -17,9 +17,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 from dashboard.domain.registry import METRIC_BY_NAME, default_registry  # noqa: E402
 from dashboard.store import keys  # noqa: E402
 from dashboard.store.records import Record  # noqa: E402
-from dashboard.store.server import EmbeddedRedis  # noqa: E402
 from dashboard.store.validate import validate_reading  # noqa: E402
 from feeds.base import Sink  # noqa: E402
 from feeds.mqtt import parse_message  # noqa: E402
+from tests.support import redis_server  # noqa: E402
 
 
 def main() -> None:
@@ -76,10 +74,7 @@ def main() -> None:
     dt = time.perf_counter() - t0
     print(f"parse_message (MQTT) alone:    {n / dt:10,.0f} readings/s  ({dt * 1e6 / n:.2f} µs each)")
 
-    tmp = Path(tempfile.mkdtemp(prefix="cb-bench-"))
-    server = EmbeddedRedis(tmp / "redis")
-    server.start()
-    try:
+    with redis_server("cb-bench-") as server:
         r = redis.Redis.from_url(server.url, decode_responses=True)
         print(f"redis: {server.executable} {r.info('server')['redis_version']} (unix socket)")
         sink = Sink(r, "bench-sensors", capacity=100_000, batch=500).start()
@@ -117,9 +112,6 @@ def main() -> None:
         print(
             f"Sink alone (records ready):     {n / dt:10,.0f} readings/s  (its writer thread: encode + XADD)"
         )
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

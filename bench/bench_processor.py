@@ -13,7 +13,6 @@ import os
 import platform
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from dashboard.domain.geo import load_default_geography
 from dashboard.processor.loop import Processor
 from dashboard.store import keys
 from dashboard.store.records import CaseEvent, encode
-from dashboard.store.server import EmbeddedRedis
+from tests.support import redis_server
 
 PATHS = [
     ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"],
@@ -91,7 +90,7 @@ def main() -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
     events = workload(args.cases)
-    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cbb-")) / "r") as srv:
+    with redis_server("cbb-") as srv:
         r = redis.Redis.from_url(srv.url, decode_responses=True)
         pipe = r.pipeline(transaction=False)
         for i, e in enumerate(events):

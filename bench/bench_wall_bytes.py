@@ -5,7 +5,7 @@ WebSocket, connect auth ``{"pathname": "/"}``, permessage-deflate offered as Chr
 byte counted as it comes off the socket; the messages' uncompressed size is shown beside it.
 Baseline: one viewer polling the interval callback every second as its page
 does, with Chromium's ``Accept-Encoding`` (the app compresses), every response counted (body as sent
-plus headers). Same seeded state and load as the other wall benchmarks (bench/harness.py): 50-change
+plus headers). Same seeded state and load as the other wall benchmarks (bench/harness/): 50-change
 batches of one kind (camera changes, sensor readings, case events), then the steady (~150 records/s)
 and burst (~2,000 records/s) loads.
 
@@ -18,21 +18,25 @@ import argparse
 import time
 from typing import Any
 
-import harness as h
+from harness.poller import BaselinePoller, baseline_request
+from harness.report import header, median, pct, ratio, run_each, size
+from harness.sio import SioListener
+from harness.stack import Stack, wait_drained
+from harness.workload import Workload, load, now_ms
 
 KINDS = {"camera": "camera changes", "sensor": "sensor readings", "case": "case events"}
 
 
-def viewer(system: str, st: h.Stack) -> Any:
+def viewer(system: str, st: Stack) -> Any:
     """A started viewer of ``system``: frames (product) or responses (baseline)."""
     if system == "product":
-        v: Any = h.SioListener(st.url, keep_payload=False)
+        v: Any = SioListener(st.url, keep_payload=False)
         v.start()
         v.connected.wait(10)
         if v.error:
             raise RuntimeError(f"socket.io client: {v.error}")
         return v
-    p = h.BaselinePoller(st.url, h.baseline_request(st.url))
+    p = BaselinePoller(st.url, baseline_request(st.url))
     p.start()
     return p
 
@@ -51,9 +55,9 @@ def received(system: str, v: Any, t0: float, t1: float, raw: bool = False) -> tu
 def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
     """The batches and the loads against one system."""
     out: dict[str, Any] = {}
-    with h.Stack(system) as st:
+    with Stack(system) as st:
         assert st.r is not None
-        wl = h.Workload(st.r, seed=args.seed)
+        wl = Workload(st.r, seed=args.seed)
         wl.seed()
         v = viewer(system, st)
         try:
@@ -63,7 +67,7 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                 t_kind = time.time()
                 for _ in range(args.batches):
                     with wl.lock:
-                        ts = h.now_ms()
+                        ts = now_ms()
                         make = {"camera": wl.camera, "sensor": wl.sensor, "case": wl.case}[kind]
                         recs = [(kind, make(ts)) for _ in range(50)]
                     t0 = time.time()
@@ -80,7 +84,7 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                 out[kind + " raw"] = raw_batch
             for name, rate in (("steady", args.steady), ("burst", args.burst)):
                 t0 = time.time()
-                with h.load(wl, rate):
+                with load(wl, rate):
                     time.sleep(args.seconds)
                 t1 = time.time()
                 total, updates = received(system, v, t0, t1)
@@ -97,7 +101,7 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                     out[name]["by_event"] = {
                         e: (len(ns), sum(ns) * 60 / (t1 - t0)) for e, ns in by_event.items()
                     }
-                h.wait_drained(st.r)
+                wait_drained(st.r)
         finally:
             if system == "product":
                 out["compressed"] = v.compressed
@@ -118,18 +122,18 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.batches = min(args.seconds, 12), min(args.batches, 3)
-    rep = h.header("Wall: bytes sent to one viewer, per update and per minute")
-    systems, got = h.run_each(args.systems, lambda s: run_system(s, args), rep)
+    rep = header("Wall: bytes sent to one viewer, per update and per minute")
+    systems, got = run_each(args.systems, lambda s: run_system(s, args), rep)
     both = {"product", "baseline"} <= set(got)
     rows = []
     for kind, label in KINDS.items():
         row: list[Any] = [f"one batch of 50 {label}"]
         for s in systems:
-            row.append(h.size(h.median(got[s][kind])))
+            row.append(size(median(got[s][kind])))
             if s == "product":
-                row.append(h.size(h.median(got[s][kind + " raw"])))
+                row.append(size(median(got[s][kind + " raw"])))
         if both:
-            row.append(h.ratio(h.median(got["baseline"][kind]), h.median(got["product"][kind])))
+            row.append(ratio(median(got["baseline"][kind]), median(got["product"][kind])))
         rows.append(row)
     rep.table(
         "2a. Bytes to one viewer for one 50-change batch (median; baseline: its responses meanwhile)",
@@ -150,13 +154,13 @@ def main() -> None:
         for s in systems:
             f = got[s][ph]
             row += [
-                h.size(f["per_min"]),
+                size(f["per_min"]),
                 f"{f['per_s']:.1f}",
-                h.size(h.median([float(x) for x in f["updates"]])),
-                h.size(h.pct([float(x) for x in f["updates"]], 95)),
+                size(median([float(x) for x in f["updates"]])),
+                size(pct([float(x) for x in f["updates"]], 95)),
             ]
         if both:
-            row.append(h.ratio(got["baseline"][ph]["per_min"], got["product"][ph]["per_min"]))
+            row.append(ratio(got["baseline"][ph]["per_min"], got["product"][ph]["per_min"]))
         rows.append(row)
     cols = ["phase"]
     for s in systems:
@@ -166,7 +170,7 @@ def main() -> None:
     rep.table("2b. Bytes to one viewer under load", cols, rows)
     if "product" in got:
         rows = [
-            [ph, event, n, h.size(per_min)]
+            [ph, event, n, size(per_min)]
             for ph in ("steady", "burst")
             for event, (n, per_min) in sorted(got["product"][ph]["by_event"].items())
         ]

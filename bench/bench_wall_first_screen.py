@@ -1,6 +1,6 @@
 """Wall benchmark 5: time to the first full screen, cold and warm, product vs the naive baseline.
 
-"Full screen" (the marker bench/harness.py's page observer sets): all 478 cells are SVG paths with a
+"Full screen" (the marker bench/harness/observer.js sets): all 478 cells are SVG paths with a
 fill, the open-cases KPI (``kpi-open``) shows a number, and, when the page has a device layer
 (``window.citybrain.devices``), its devices are loaded (``ready``). Time is the page's
 ``performance.now()`` at that moment, i.e. since navigation start (Chromium's own start is not counted).
@@ -17,7 +17,10 @@ import argparse
 import time
 from typing import Any
 
-import harness as h
+from harness.page import chrome, page_events, wait_full
+from harness.report import header, median, ms, run_each, size
+from harness.stack import Stack
+from harness.workload import Workload
 
 BYTES_JS = (
     "var n = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));"
@@ -30,8 +33,8 @@ def one(driver: Any, url: str) -> dict[str, float]:
     """Open the wall once; the marker times (s) and the bytes transferred until the full screen."""
     driver.get("about:blank")
     driver.get(url)
-    full = h.wait_full(driver)
-    ev = h.page_events(driver)
+    full = wait_full(driver)
+    ev = page_events(driver)
     return {
         "full": full,
         "cells": float(ev.get("cellsPerf") or 0) / 1000,
@@ -43,24 +46,18 @@ def one(driver: Any, url: str) -> dict[str, float]:
 def run_system(system: str, runs: int) -> dict[str, list[dict[str, float]]]:
     """``runs`` cold loads (fresh profiles), then ``runs`` warm loads in one browser."""
     out: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
-    with h.Stack(system) as st:
+    with Stack(system) as st:
         assert st.r is not None
-        h.Workload(st.r).seed()
+        Workload(st.r).seed()
         url = st.url + "/"
         for _ in range(runs):
-            d = h.chrome()
-            try:
+            with chrome() as d:
                 out["cold"].append(one(d, url))
-            finally:
-                d.quit()
-        d = h.chrome()
-        try:
+        with chrome() as d:
             one(d, url)  # fills the cache
             time.sleep(1)
             for _ in range(runs):
                 out["warm"].append(one(d, url))
-        finally:
-            d.quit()
     return out
 
 
@@ -72,8 +69,8 @@ def main() -> None:
     ap.add_argument("--systems", default="product,baseline")
     args = ap.parse_args()
     runs = min(args.runs, 2) if args.quick else args.runs
-    rep = h.header("Wall: time to the first full screen, cold and warm")
-    systems, got = h.run_each(args.systems, lambda s: run_system(s, runs), rep)
+    rep = header("Wall: time to the first full screen, cold and warm")
+    systems, got = run_each(args.systems, lambda s: run_system(s, runs), rep)
     rows = []
     for s in systems:
         for kind in ("cold", "warm"):
@@ -81,11 +78,11 @@ def main() -> None:
 
             def med(key: str, xs: list[dict[str, float]] = xs) -> float | None:
                 """The median of one marker over the runs."""
-                return h.median([x[key] for x in xs if x[key]])
+                return median([x[key] for x in xs if x[key]])
 
             rows.append(
-                [s, kind, h.ms(med("full")), h.ms(max(x["full"] for x in xs)), h.ms(med("cells")),
-                 h.ms(med("kpi")), h.size(med("bytes")), len(xs)]
+                [s, kind, ms(med("full")), ms(max(x["full"] for x in xs)), ms(med("cells")),
+                 ms(med("kpi")), size(med("bytes")), len(xs)]
             )  # fmt: skip
     rep.table(
         "5. Navigation start → first full screen (478 painted cells + KPIs + devices if any)",

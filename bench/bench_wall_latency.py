@@ -28,13 +28,16 @@ import threading
 import time
 from typing import Any
 
-import harness as h
+from harness.page import chrome, main_thread_s, match_latencies, open_wall, page_events
+from harness.report import header, median, ms, pct, ratio, run_each
+from harness.stack import Stack, wait_drained
+from harness.workload import Workload, load, now_ms
 
 
 class Prober(threading.Thread):
     """Writes a probe every 1.5–2.5 s (seeded) until stopped; keeps (write time, expected fill)."""
 
-    def __init__(self, wl: h.Workload, seed: int) -> None:
+    def __init__(self, wl: Workload, seed: int) -> None:
         """Prepare."""
         super().__init__(daemon=True, name="bench-probe")
         self.wl = wl
@@ -71,7 +74,7 @@ def storm_reflected(kpi: list[list[Any]], t_from: float, below: bool) -> float |
 def sample_main(driver: Any, seconds: float, each: Any = None) -> list[float]:
     """Main-thread busy time of each 1 s window over ``seconds`` (``each()`` runs as each starts)."""
     out: list[float] = []
-    last = h.main_thread_s(driver)
+    last = main_thread_s(driver)
     t_next = time.monotonic()
     end = t_next + seconds
     while time.monotonic() < end:
@@ -79,7 +82,7 @@ def sample_main(driver: Any, seconds: float, each: Any = None) -> list[float]:
             each()
         t_next += 1.0
         time.sleep(max(0.0, t_next - time.monotonic()))
-        now = h.main_thread_s(driver)
+        now = main_thread_s(driver)
         out.append(now - last)
         last = now
     return out
@@ -88,13 +91,12 @@ def sample_main(driver: Any, seconds: float, each: Any = None) -> list[float]:
 def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
     """All phases against one system; return its figures per phase."""
     res: dict[str, Any] = {}
-    with h.Stack(system) as st:
+    with Stack(system) as st:
         assert st.r is not None
-        wl = h.Workload(st.r, seed=args.seed)
+        wl = Workload(st.r, seed=args.seed)
         wl.seed()
-        driver = h.chrome()
-        try:
-            res["devices_hook"] = h.open_wall(driver, st.url + "/")
+        with chrome() as driver:
+            res["devices_hook"] = open_wall(driver, st.url + "/")
             time.sleep(2)
             res["idle"] = sample_main(driver, args.idle)  # no writes: the page's own clock and marks
 
@@ -103,29 +105,29 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
 
             def batch() -> None:
                 with wl.lock:
-                    recs = [("camera", wl.camera(h.now_ms())) for _ in range(49)]
+                    recs = [("camera", wl.camera(now_ms())) for _ in range(49)]
                 wl.write(recs)
                 writes.append(wl.probe())
 
-            lt0, t_phase = len(h.page_events(driver)["longtasks"]), time.time()
+            lt0, t_phase = len(page_events(driver)["longtasks"]), time.time()
             main = sample_main(driver, args.seconds, batch)
             res["1 batch/s"] = phase_figures(driver, writes, main, lt0, t_phase)
 
             for name, rate in (("steady", args.steady), ("burst", args.burst)):
-                lt0, t_phase = len(h.page_events(driver)["longtasks"]), time.time()
+                lt0, t_phase = len(page_events(driver)["longtasks"]), time.time()
                 prober = Prober(wl, args.seed)
-                with h.load(wl, rate):
+                with load(wl, rate):
                     prober.start()
                     main = sample_main(driver, args.seconds)
                     prober.stop()
                 res[name] = phase_figures(driver, prober.writes, main, lt0, t_phase)
-                h.wait_drained(st.r)  # the next phase starts from a caught-up processor
+                wait_drained(st.r)  # the next phase starts from a caught-up processor
 
-            lt0, t_phase = len(h.page_events(driver)["longtasks"]), time.time()
+            lt0, t_phase = len(page_events(driver)["longtasks"]), time.time()
             prober = Prober(wl, args.seed)
             storms: list[tuple[str, float, float]] = []
             main = []
-            with h.load(wl, args.steady):
+            with load(wl, args.steady):
                 prober.start()
                 for _ in range(args.storm_cycles):
                     for status in ("offline", "online"):
@@ -134,12 +136,10 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                         main += sample_main(driver, args.storm_hold)
                 prober.stop()
             res["storm"] = phase_figures(driver, prober.writes, main, lt0, t_phase)
-            kpi = h.page_events(driver)["kpi"]
+            kpi = page_events(driver)["kpi"]
             res["storm_kpi"] = [
                 (status, t0, t1, storm_reflected(kpi, t0, status == "offline")) for status, t0, t1 in storms
             ]
-        finally:
-            driver.quit()
     return res
 
 
@@ -149,9 +149,9 @@ def phase_figures(
     """Latency, paint, main-thread and (baseline) callback figures of the phase that began at
     ``t_phase`` (waits a moment for the last probe)."""
     time.sleep(2.5)
-    ev = h.page_events(driver)
+    ev = page_events(driver)
     resp = [x for x in ev.get("responses", []) if x[0] / 1000 >= t_phase]
-    lat, missed = h.match_latencies(writes, ev["fills"])
+    lat, missed = match_latencies(writes, ev["fills"])
     paint_of = {t: p for t, p in ev["paints"]}
     paints = []
     for t, fill in writes:
@@ -163,7 +163,7 @@ def phase_figures(
         "lat": lat, "missed": missed, "n": len(writes), "paint": paints, "main": main,
         "longtasks": len(longtasks), "longest": max(longtasks, default=0.0) / 1000,
         "responses": len(resp), "resp_per_s": len(resp) / max(1.0, time.time() - t_phase),
-        "resp_ms": h.median([x[2] / 1000 for x in resp]),
+        "resp_ms": median([x[2] / 1000 for x in resp]),
     }  # fmt: skip
 
 
@@ -182,13 +182,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.storm_cycles, args.idle = min(args.seconds, 12), 1, min(args.idle, 8)
-    rep = h.header("Wall: feed write → DOM change, and browser main-thread time, per phase")
-    systems, got = h.run_each(args.systems, lambda s: run_system(s, args), rep)
+    rep = header("Wall: feed write → DOM change, and browser main-thread time, per phase")
+    systems, got = run_each(args.systems, lambda s: run_system(s, args), rep)
     phases = ["1 batch/s", "steady", "burst", "storm"]
 
     def cell(s: str, ph: str, key: str, p: float) -> str:
         """One figure of one system and phase as text."""
-        return h.ms(h.pct(got[s][ph][key], p)) if s in got else "–"
+        return ms(pct(got[s][ph][key], p)) if s in got else "–"
 
     rows = []
     for ph in phases:
@@ -197,7 +197,7 @@ def main() -> None:
             f = got[s][ph]
             row += [cell(s, ph, "lat", 50), cell(s, ph, "lat", 95), f"{f['n'] - f['missed']}/{f['n']}"]
         if {"product", "baseline"} <= set(got):
-            row.append(h.ratio(h.pct(got["baseline"][ph]["lat"], 95), h.pct(got["product"][ph]["lat"], 95)))
+            row.append(ratio(pct(got["baseline"][ph]["lat"], 95), pct(got["product"][ph]["lat"], 95)))
         rows.append(row)
     cols = ["phase"]
     for s in systems:
@@ -220,8 +220,8 @@ def main() -> None:
     for s in systems:
         for status, t0, t1, seen in got[s]["storm_kpi"]:
             rows.append(
-                [s, f"all 16,000 {status}", h.ms(t1 - t0),
-                 h.ms(seen - t0) if seen else "not seen", h.ms(seen - t1) if seen else "not seen"]
+                [s, f"all 16,000 {status}", ms(t1 - t0),
+                 ms(seen - t0) if seen else "not seen", ms(seen - t1) if seen else "not seen"]
             )  # fmt: skip
     rep.table(
         "1c. Storm: 16,000 camera records written → cameras KPI shows it (< 5 % / > 95 %)",
@@ -236,7 +236,7 @@ def main() -> None:
             row += [
                 cell(s, ph, "main", 50),
                 cell(s, ph, "main", 95),
-                f"{f['longtasks']} / {h.ms(f['longest'])}",
+                f"{f['longtasks']} / {ms(f['longest'])}",
             ]
         rows.append(row)
     cols = ["phase"]
@@ -250,9 +250,9 @@ def main() -> None:
     )
     rows = []
     for s in systems:
-        idle = h.median(got[s]["idle"]) or 0.0
+        idle = median(got[s]["idle"]) or 0.0
         per = [w - idle for w in got[s]["1 batch/s"]["main"]]
-        rows.append([s, h.ms(idle), h.ms(h.pct(per, 50)), h.ms(h.pct(per, 95)), h.ms(max(per, default=None))])
+        rows.append([s, ms(idle), ms(pct(per, 50)), ms(pct(per, 95)), ms(max(per, default=None))])
     rep.table(
         "3b. Main-thread time an update adds: '1 batch/s' windows minus the median window with no writes",
         ["system", "window with no writes (median)", "per update p50", "per update p95", "max"],
@@ -263,7 +263,7 @@ def main() -> None:
     if "baseline" in got:
         rows = [
             [ph, got["baseline"][ph]["responses"], f"{got['baseline'][ph]['resp_per_s']:.2f}",
-             h.ms(got["baseline"][ph]["resp_ms"])]
+             ms(got["baseline"][ph]["resp_ms"])]
             for ph in phases
         ]  # fmt: skip
         rep.table(

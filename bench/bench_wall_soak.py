@@ -23,8 +23,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import harness as h
 import psutil
+from harness.page import chrome, heap_after_gc, open_wall
+from harness.report import header, run_each, size
+from harness.stack import Stack, drained, wait_caught_up, wait_drained
 from selenium.common.exceptions import TimeoutException
 
 from dashboard.store import keys
@@ -49,7 +51,7 @@ CAMERAS_JS = (
     " var s = d.state(id); out[id] = s ? s.status : null; });"
     " return out;"
 )
-# The bench's own observer (bench/harness.py) records every change of the cameras KPI: its lists are
+# The bench's own observer (bench/harness/observer.js) records every change of the cameras KPI: its lists are
 # emptied before each heap sample, so that the heap is the page's own.
 FORGET_JS = "var B = window.__bench; if (B) { B.kpi = []; B.fills = []; B.paints = []; B.responses = []; }"
 PAGE_COUNTS_JS = (
@@ -80,7 +82,7 @@ def ask(driver: Any, script: str, *args: Any) -> Any:
         return None
 
 
-def compare(driver: Any, st: h.Stack) -> dict[str, Any]:
+def compare(driver: Any, st: Stack) -> dict[str, Any]:
     """The page against Redis, after the generator stopped and the processor drained."""
     assert st.r is not None
     r = st.r
@@ -107,7 +109,7 @@ def compare(driver: Any, st: h.Stack) -> dict[str, Any]:
     in_streams = sum(r.xlen(s) for s in STREAM_OF.values())
     return {
         "cells": len(fills), "wrong_cells": wrong_cells, "wrong_kpis": wrong_kpis, "wrong_cams": wrong_cams,
-        "sim_records": int(sim.get("records", 0)), "in_streams": in_streams, "drained": h.drained(r),
+        "sim_records": int(sim.get("records", 0)), "in_streams": in_streams, "drained": drained(r),
     }  # fmt: skip
 
 
@@ -115,21 +117,20 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
     """One soak against one system."""
     out: dict[str, Any] = {"samples": []}
     feeds = ["--speed", str(args.speed), "--seed", "7"]
-    with h.Stack(system, feeds=feeds) as st:
+    with Stack(system, feeds=feeds) as st:
         assert st.r is not None
         time.sleep(5)  # the simulator's warm start is written...
-        h.wait_caught_up(st.r)  # ...and processed
+        wait_caught_up(st.r)  # ...and processed
         web, proc = psutil.Process(st.pid("web")), psutil.Process(st.pid("processor"))
-        d = h.chrome()
-        try:
-            out["devices"] = h.open_wall(d, st.url + "/")
+        with chrome() as d:
+            out["devices"] = open_wall(d, st.url + "/")
             time.sleep(args.warmup)  # first draws, the figures' and formatters' caches: not a leak
             t0 = time.monotonic()
             while True:
                 t = time.monotonic() - t0
                 try:
                     d.execute_script(FORGET_JS)
-                    heap = h.heap_after_gc(d)
+                    heap = heap_after_gc(d)
                     counts = d.execute_script(PAGE_COUNTS_JS)
                 except TimeoutException:  # the page's main thread did not answer within a minute
                     out["unresponsive"] = out.get("unresponsive", 0) + 1
@@ -146,7 +147,7 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(max(0.0, min(args.sample, args.minutes * 60 - t)))
             out["wall_s"] = time.monotonic() - t0
             st.stop_child("feeds")
-            h.wait_drained(st.r, 300)
+            wait_drained(st.r, 300)
             t_end = time.monotonic()
             while True:  # the page converges on Redis (or does not, within a minute)
                 time.sleep(2)
@@ -154,8 +155,6 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
                 out["settle_s"] = time.monotonic() - t_end
                 if not (ch["wrong_cells"] or ch["wrong_kpis"] or ch["wrong_cams"]) or out["settle_s"] > 60:
                     break
-        finally:
-            d.quit()
     return out
 
 
@@ -172,8 +171,8 @@ def main() -> None:
     if args.quick:
         args.minutes, args.sample = min(args.minutes, 0.5), min(args.sample, 5)
         args.warmup = min(args.warmup, 5)
-    rep = h.header("Wall: compressed soak (simulator at high speed), memory and missed events")
-    systems, got = h.run_each(args.systems, lambda s: run_system(s, args), rep)
+    rep = header("Wall: compressed soak (simulator at high speed), memory and missed events")
+    systems, got = run_each(args.systems, lambda s: run_system(s, args), rep)
     rows = []
     for s in systems:
         f = got[s]
@@ -186,11 +185,11 @@ def main() -> None:
         growth = sm[-1]["heap"] - sm[0]["heap"]
         fit = slope_per_hour(heap)  # per wall hour: per simulated hour is that / speed
         rows.append(
-            [s, f"{f['wall_s']:.0f} s = {sim_h:.2f} h", h.size(sm[0]["heap"]), h.size(sm[-1]["heap"]),
-             h.size(growth), h.size(growth / sim_h) if sim_h else "–",
-             h.size(fit / args.speed) if fit is not None else "–", f"{sm[0]['nodes']} → {sm[-1]['nodes']}",
-             f"{h.size(sm[0]['web'])} → {h.size(sm[-1]['web'])}",
-             f"{h.size(sm[0]['proc'])} → {h.size(sm[-1]['proc'])}"]
+            [s, f"{f['wall_s']:.0f} s = {sim_h:.2f} h", size(sm[0]["heap"]), size(sm[-1]["heap"]),
+             size(growth), size(growth / sim_h) if sim_h else "–",
+             size(fit / args.speed) if fit is not None else "–", f"{sm[0]['nodes']} → {sm[-1]['nodes']}",
+             f"{size(sm[0]['web'])} → {size(sm[-1]['web'])}",
+             f"{size(sm[0]['proc'])} → {size(sm[-1]['proc'])}"]
         )  # fmt: skip
     rep.table(
         "6a. JS heap after GC, DOM size, server RSS over the soak",

@@ -15,11 +15,17 @@ Run: ``.venv/bin/python bench/bench_wall_viewers.py [--seconds 60] [--clients 50
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from typing import Any
 
-import harness as h
 import psutil
+from harness.page import chrome, match_latencies, open_wall, page_events
+from harness.poller import BaselinePoller, baseline_request
+from harness.report import header, ms, pct, run_each
+from harness.sio import SioListener, probe_in
+from harness.stack import Stack
+from harness.workload import FILL_OPEN, PROBE_CELL, Workload, now_ms
 
 
 def cpu_s(proc: psutil.Process) -> float:
@@ -28,14 +34,14 @@ def cpu_s(proc: psutil.Process) -> float:
     return float(t.user + t.system)
 
 
-def one_per_second(wl: h.Workload, seconds: float) -> list[tuple[float, str]]:
+def one_per_second(wl: Workload, seconds: float) -> list[tuple[float, str]]:
     """Write one 50-change batch (49 camera changes and a probe) every second; return the probes."""
     writes: list[tuple[float, str]] = []
     t_next = time.monotonic()
     end = t_next + seconds
     while time.monotonic() < end:
         with wl.lock:
-            recs = [("camera", wl.camera(h.now_ms())) for _ in range(49)]
+            recs = [("camera", wl.camera(now_ms())) for _ in range(49)]
         wl.write(recs)
         writes.append(wl.probe())
         t_next += 1.0
@@ -46,11 +52,11 @@ def one_per_second(wl: h.Workload, seconds: float) -> list[tuple[float, str]]:
 def sio_latencies(writes: list[tuple[float, str]], frames: list[tuple[float, int, str, Any]]) -> list[float]:
     """Probe write → first message at this client that carries that probe's change."""
     out = []
-    hits = [(t, p) for t, _n, event, p in frames if event == "delta" and h.probe_in(p)]
+    hits = [(t, p) for t, _n, event, p in frames if event == "delta" and probe_in(p)]
     for t_w, fill in writes:
-        sign = 1 if fill == h.FILL_OPEN else -1
+        sign = 1 if fill == FILL_OPEN else -1
         t = next(
-            (t for t, p in hits if t >= t_w and (p["set"]["cells"][h.PROBE_CELL] > 0) == (sign > 0)),
+            (t for t, p in hits if t >= t_w and (p["set"]["cells"][PROBE_CELL] > 0) == (sign > 0)),
             None,
         )
         if t is not None:
@@ -70,12 +76,64 @@ def poll_latencies(
     return out
 
 
+def start_clients(system: str, url: str, n: int, viewers: contextlib.ExitStack) -> list[Any]:
+    """``n`` viewers without a browser, started (stopped when ``viewers`` closes): Socket.IO clients
+    connected as wall pages (product) or pollers of the 1 s callback (baseline)."""
+    clients: list[Any]
+    if system == "product":
+        clients = [SioListener(url) for _ in range(n)]
+    else:
+        body = baseline_request(url)
+        clients = [BaselinePoller(url, body, find_probe=True) for _ in range(n)]
+    for cl in clients:
+        cl.start()
+        viewers.callback(cl.stop)
+    if system == "product":
+        for cl in clients:
+            cl.connected.wait(10)
+    return clients
+
+
+def open_browsers(n: int, url: str, viewers: contextlib.ExitStack) -> tuple[list[Any], int]:
+    """``n`` Chromium pages on the wall (quit when ``viewers`` closes); return them and how many never
+    showed a full screen (counted: a page that never shows its screen is a finding too)."""
+    browsers, incomplete = [], 0
+    for _ in range(n):
+        d = viewers.enter_context(chrome())
+        browsers.append(d)
+        try:
+            open_wall(d, url)
+        except RuntimeError:
+            incomplete += 1
+    return browsers, incomplete
+
+
+def latencies(
+    system: str, writes: list[tuple[float, str]], clients: list[Any], browsers: list[Any]
+) -> dict[str, Any]:
+    """Delivery latencies of the probes at the clients and in the browsers (stops the pollers)."""
+    lat: list[float] = []
+    errors = 0
+    for cl in clients:
+        if system == "product":
+            lat += sio_latencies(writes, cl.frames)
+            errors += 1 if cl.error else 0
+        else:
+            cl.stop()
+            lat += poll_latencies(writes, cl.responses)
+            errors += cl.errors
+    blat: list[float] = []
+    for d in browsers:
+        blat += match_latencies(writes, page_events(d)["fills"])[0]
+    return {"client_lat": lat, "client_errors": errors, "browser_lat": blat}
+
+
 def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
     """Idle CPU, then the viewers; return the figures."""
     out: dict[str, Any] = {}
-    with h.Stack(system) as st:
+    with Stack(system) as st, contextlib.ExitStack() as viewers:
         assert st.r is not None
-        wl = h.Workload(st.r, seed=args.seed)
+        wl = Workload(st.r, seed=args.seed)
         wl.seed()
         web = psutil.Process(st.pid("web"))
         time.sleep(2)
@@ -83,59 +141,18 @@ def run_system(system: str, args: argparse.Namespace) -> dict[str, Any]:
         one_per_second(wl, args.seconds / 2)
         out["cpu_idle"] = (cpu_s(web) - c0) / (time.monotonic() - t0)
         n_clients = args.clients if system == "product" else args.baseline_clients
-        clients: list[Any] = []
-        browsers: list[Any] = []
-        try:
-            if system == "product":
-                for _ in range(n_clients):
-                    cl = h.SioListener(st.url)
-                    cl.start()
-                    clients.append(cl)
-                for cl in clients:
-                    cl.connected.wait(10)
-                out["client_errors"] = sum(1 for cl in clients if cl.error)
-            else:
-                body = h.baseline_request(st.url)
-                clients = [h.BaselinePoller(st.url, body, find_probe=True) for _ in range(n_clients)]
-                for cl in clients:
-                    cl.start()
-                out["client_errors"] = 0
-            out["incomplete"] = 0
-            for _ in range(args.browsers):
-                d = h.chrome()
-                browsers.append(d)
-                try:
-                    h.open_wall(d, st.url + "/")
-                except RuntimeError:  # counted: a page that never shows its screen is a finding too
-                    out["incomplete"] += 1
-            time.sleep(3)
-            c0, t0 = cpu_s(web), time.monotonic()
-            writes = one_per_second(wl, args.seconds)
-            out["cpu_viewers"] = (cpu_s(web) - c0) / (time.monotonic() - t0)
-            time.sleep(3)
-            lat: list[float] = []
-            for cl in clients:
-                if system == "product":
-                    lat += sio_latencies(writes, cl.frames)
-                else:
-                    cl.stop()
-                    lat += poll_latencies(writes, cl.responses)
-                    out["client_errors"] += cl.errors
-            out["client_lat"] = lat
-            out["expected"] = len(writes) * n_clients
-            blat: list[float] = []
-            for d in browsers:
-                got, _missed = h.match_latencies(writes, h.page_events(d)["fills"])
-                blat += got
-            out["browser_lat"] = blat
-            out["browser_expected"] = len(writes) * len(browsers)
-            out["viewers"] = n_clients + len(browsers)
-            out["clients"] = n_clients
-        finally:
-            for cl in clients:
-                cl.stop()
-            for d in browsers:
-                d.quit()
+        clients = start_clients(system, st.url, n_clients, viewers)
+        browsers, out["incomplete"] = open_browsers(args.browsers, st.url + "/", viewers)
+        time.sleep(3)
+        c0, t0 = cpu_s(web), time.monotonic()
+        writes = one_per_second(wl, args.seconds)
+        out["cpu_viewers"] = (cpu_s(web) - c0) / (time.monotonic() - t0)
+        time.sleep(3)
+        out.update(latencies(system, writes, clients, browsers))
+        out["expected"] = len(writes) * n_clients
+        out["browser_expected"] = len(writes) * len(browsers)
+        out["viewers"] = n_clients + len(browsers)
+        out["clients"] = n_clients
     return out
 
 
@@ -152,8 +169,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.seconds = min(args.seconds, 12)
-    rep = h.header("Wall: concurrent viewers at one update a second")
-    systems, got = h.run_each(args.systems, lambda s: run_system(s, args), rep)
+    rep = header("Wall: concurrent viewers at one update a second")
+    systems, got = run_each(args.systems, lambda s: run_system(s, args), rep)
     rows = []
     for s in systems:
         f = got[s]
@@ -163,9 +180,9 @@ def main() -> None:
                 s,
                 f"{f['clients']} + {args.browsers} browsers",
                 f"{len(f['client_lat'])}/{f['expected']}",
-                h.ms(h.pct(f["client_lat"], 50)),
-                h.ms(h.pct(f["client_lat"], 95)),
-                h.ms(h.pct(f["browser_lat"], 95)),
+                ms(pct(f["client_lat"], 50)),
+                ms(pct(f["client_lat"], 95)),
+                ms(pct(f["browser_lat"], 95)),
                 f"{100 * f['cpu_idle']:.1f} %",
                 f"{100 * f['cpu_viewers']:.1f} %",
                 f"{100 * per_viewer:.2f} %",

@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ and rewrite docs/PERFORMANCE.md from what they print.
 
 Each ``bench/bench_*.py`` runs as its own process (``--quick`` passed on with ``--quick``). A benchmark
-that ends its output with a ``BENCH_JSON {...}`` line (bench/harness.py's Report) becomes tables; any
+that ends its output with a ``BENCH_JSON {...}`` line (bench/harness/report.py's Report) becomes tables; any
 other's printed output is kept as it printed it. The document keeps everything above the marker line
 (the hand-written explanations) and replaces everything below it with this run's machine, date,
 commands and figures. Nothing is hard-coded: a benchmark that fails is reported as failed, with the
@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import harness as h
+from harness import ROOT
+from harness.report import RESULT_PREFIX, machine
 
 BENCH = Path(__file__).resolve().parent
-DOC = h.ROOT / "docs" / "PERFORMANCE.md"
+DOC = ROOT / "docs" / "PERFORMANCE.md"
 MARKER = "<!-- bench/run_all.py rewrites everything below this line; edit only above it -->"
 # Product-wide figures first, then the wall's (each against the baseline).
 ORDER = [
@@ -53,12 +54,12 @@ def run(script: Path, quick: bool, timeout: float) -> dict[str, Any]:
     print(f"\n=== {' '.join(argv)}", flush=True)
     t0 = time.monotonic()
     lines: list[str] = []
-    proc = subprocess.Popen(argv, cwd=h.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
-            if not line.startswith(h.RESULT_PREFIX):
+            if not line.startswith(RESULT_PREFIX):
                 print(line, end="", flush=True)
             if time.monotonic() - t0 > timeout:
                 proc.kill()
@@ -68,11 +69,11 @@ def run(script: Path, quick: bool, timeout: float) -> dict[str, Any]:
         code = proc.wait()
     out: dict[str, Any] = {"script": script.name, "exit": code, "seconds": time.monotonic() - t0}
     out["command"] = " ".join([".venv/bin/python", f"bench/{script.name}", *(["--quick"] if quick else [])])
-    report = next((ln for ln in reversed(lines) if ln.startswith(h.RESULT_PREFIX)), None)
+    report = next((ln for ln in reversed(lines) if ln.startswith(RESULT_PREFIX)), None)
     if code == 0 and report is not None:
-        out["report"] = json.loads(report.removeprefix(h.RESULT_PREFIX))
+        out["report"] = json.loads(report.removeprefix(RESULT_PREFIX))
     else:
-        out["output"] = [ln for ln in lines if not ln.startswith(h.RESULT_PREFIX)]
+        out["output"] = [ln for ln in lines if not ln.startswith(RESULT_PREFIX)]
     return out
 
 
@@ -109,7 +110,7 @@ def section(res: dict[str, Any]) -> list[str]:
 
 def document(header: str, results: list[dict[str, Any]], quick: bool, started: str) -> str:
     """The whole PERFORMANCE.md: the kept header, the marker, this run."""
-    m = h.machine()
+    m = machine()
     lines = [
         header.rstrip(), "", MARKER, "",
         "## Measured by `bench/run_all.py`", "",
@@ -118,7 +119,7 @@ def document(header: str, results: list[dict[str, Any]], quick: bool, started: s
         "",
         "Machine: " + "; ".join(f"{k} {v}" for k, v in m.items() if v) + ".",
         "",
-        "The wall benchmarks (bench/bench_wall_*.py, shared code in bench/harness.py) measure the product "
+        "The wall benchmarks (bench/bench_wall_*.py, shared code in bench/harness/) measure the product "
         "against a baseline built the usual naive way (bench/baseline/: a Dash app whose 1 s interval "
         "callback re-reads Redis and returns the full cell and camera GeoJSON and the KPIs), on the same "
         "seeded workload (478 cells, 16,000 cameras, 1,100 sensors, 1,500 open cases) and the same "
@@ -149,7 +150,7 @@ def main() -> None:
         print(doc)
     else:
         DOC.write_text(doc, encoding="utf-8")
-        print(f"\nwrote {DOC.relative_to(h.ROOT)} ({len(results)} benchmarks, failed: {failed or 'none'})")
+        print(f"\nwrote {DOC.relative_to(ROOT)} ({len(results)} benchmarks, failed: {failed or 'none'})")
     sys.exit(1 if failed else 0)
 
 

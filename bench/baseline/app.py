@@ -3,7 +3,7 @@
 A small Dash app whose ``dcc.Interval`` fires every second; its one server callback re-reads Redis (the
 product's read models) and returns the full cell GeoJSON (478 cells with their colours), the full camera
 GeoJSON (16,000 points with their status) and the KPIs. Served locally, gzip on, no dev-tools version
-check. bench/baseline/README.md says why it exists; bench/harness.py starts it.
+check. bench/baseline/README.md says why it exists; bench/harness/stack.py starts it.
 
 Run: ``REDIS_URL=unix:///path/redis.sock .venv/bin/python bench/baseline/app.py --port 8060``
 """
@@ -28,12 +28,11 @@ from dash import Input, Output, dcc, html
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from dashboard import contract as c  # noqa: E402
 from dashboard.domain.geo import load_default_geography  # noqa: E402
 from dashboard.domain.registry import default_registry  # noqa: E402
-from dashboard.store.keys import CAMERA_STATE  # noqa: E402
+from dashboard.store.keys import CAMERA_STATE, CELL_OPEN, COUNTERS  # noqa: E402
 from dashboard.store.paths import read_values  # noqa: E402
-from layouts.wall import cell_colour  # noqa: E402  (the same colours as the product)
+from layouts.look import cell_colour  # noqa: E402  (the same colours as the product)
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAMERA_COLOURS = {"online": "#3ddc84", "offline": "#e5484d", "fault": "#f2c14e"}
@@ -87,9 +86,9 @@ def build_app(redis_url: str) -> dash.Dash:
     def refresh(_n: int | None) -> list[Any]:
         """Every second: re-read Redis, rebuild every feature and panel."""
         with r.pipeline(transaction=False) as pipe:
-            pipe.hgetall(c.CELL_OPEN)
+            pipe.hgetall(CELL_OPEN)
             pipe.hgetall(CAMERA_STATE)
-            pipe.hgetall(c.COUNTERS)
+            pipe.hgetall(COUNTERS)
             cells_open, cam_state, counters = pipe.execute()
         counts = {k: int(v) for k, v in cells_open.items()}
         cells = {
