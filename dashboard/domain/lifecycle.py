@@ -8,9 +8,10 @@ changes nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Final, Literal, TypeAlias, get_args
+from typing import Final, Literal, NamedTuple, TypeAlias, get_args
 
 CaseStep: TypeAlias = Literal[
     "reported",
@@ -106,6 +107,12 @@ class Case:
     def stage(self) -> Stage | None:
         """The stage whose SLA clock runs now (None when the case is over)."""
         return STAGE_OF.get(self.state)
+
+    @functools.cached_property
+    def spans(self) -> tuple[Span, ...]:
+        """The case's stages in order (``spans``), worked out once per fold: the processor reads them
+        for the counters and the stored record, and keeps recent folds."""
+        return tuple(_spans_of(self.applied))
 
 
 @dataclass(frozen=True)
@@ -228,9 +235,9 @@ def _as_case(case_id: str, state: State | None, reported: int, since: int, level
     return Case(case_id, state, reported, reported, since, level=LEVELS[level_i])
 
 
-@dataclass(frozen=True)
-class Span:
-    """A stage a case was or is in: from the event that started it until the one that ended it."""
+class Span(NamedTuple):
+    """A stage a case was or is in: from the event that started it until the one that ended it (a
+    named tuple: a fold makes several per case, on the processor's hot path)."""
 
     event_id: str  # the event that started it
     stage: Stage
@@ -239,13 +246,18 @@ class Span:
     urgent: bool  # the case was urgent before it left the stage (the priority its SLA is judged by)
 
 
-def spans(case: Case) -> list[Span]:
+def spans(case: Case) -> tuple[Span, ...]:
     """The stages of a case in order: a stage starts when the state's stage changes (or on a return,
     reopen or escalation, which restart the clock) and ends at the next start or at a closing step."""
+    return case.spans
+
+
+def _spans_of(applied: Iterable[Step]) -> list[Span]:
+    """The stages of the applied steps (``spans``)."""
     out: list[Span] = []
     stage: Stage | None = None
     entered, started_by, urgent = 0, "", False
-    for ev in case.applied:
+    for ev in applied:
         new_stage = STAGE_OF.get(ev.step)
         restart = ev.step in RESTART_STEPS
         if stage is not None and (new_stage != stage or restart):

@@ -87,10 +87,13 @@ def queue_publish(
     ttl: dict[str, int] = {}
     for path, n in (increments or {}).items():
         key, name = location(path)
-        by_key.setdefault(key, []).append((name, n))
-        seconds = ttl_of(path)
-        if seconds is not None:
-            ttl[key] = seconds
+        names = by_key.get(key)
+        if names is None:
+            names = by_key[key] = []
+            seconds = ttl_of(path)
+            if seconds is not None:
+                ttl[key] = seconds
+        names.append((name, n))
     hashes = list(by_key)
     args: list[str | int] = []
     for i, key in enumerate(hashes):
