@@ -40,6 +40,10 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
         compress=True,
         use_pages=True,
         pages_folder="pages",
+        # Dash would otherwise send every page's layout with every page (300 KB of JSON in the HTML) so
+        # the browser can check the callbacks' ids against it, reporting to dev tools we turn off;
+        # tests/test_callback_ids.py makes that check once, in the suite.
+        suppress_callback_exceptions=True,
     )
     app.enable_dev_tools(
         debug=False, dev_tools_ui=False, dev_tools_props_check=False, dev_tools_disable_version_check=True
