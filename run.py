@@ -13,7 +13,12 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import redis
+
 from dashboard.config import AppConfig, ConfigError, load_config
+from dashboard.domain.types import epoch_ms
+from dashboard.store.client import connect
+from dashboard.store.roles import record_restart
 from dashboard.store.server import EmbeddedRedis, RedisServerError, set_pdeathsig
 from feeds.sim.scenarios import SCENARIO_NAMES
 
@@ -152,11 +157,9 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         from feeds.runner import run
 
         if cfg.simulator.enabled and cfg.simulator.scenario:  # the simulator takes it before its first tick
-            import redis
-
             from feeds.simulator import request_scenario
 
-            with redis.Redis.from_url(url, decode_responses=True) as client:
+            with connect(url) as client:
                 request_scenario(client, cfg.simulator.scenario, area)
             log.info("simulator: starting with scenario %s", cfg.simulator.scenario)
         run(url, stop.event, cfg.feeds, cfg.simulator, cfg.geography, cfg.ingest.buffer_size)
@@ -183,6 +186,8 @@ class Children:
         self.common = ["--log-level", args.log_level]
         if args.config is not None:
             self.common += ["--config", str(args.config)]
+        if args.data_dir is not None:  # the roles keep their files (the ingest journal) beside it
+            self.common += ["--data-dir", str(cfg.redis.data_dir)]
         self.extra: dict[str, list[str]] = {
             "web": ["--host", cfg.web.host, "--port", str(cfg.web.port)],
             "processor": [],
@@ -214,15 +219,25 @@ class Children:
         threading.Thread(target=subprocess.run, args=(reload,), kwargs={"env": self.env}, daemon=True).start()
 
     def restart_dead(self, stop: threading.Event) -> None:
-        """Restart each role that exited, after 1 s (5 s when it was restarted in the last 30 s)."""
+        """Restart each role that exited, after 1 s (5 s when it was restarted in the last 30 s), and note
+        it for /healthz (``dashboard.store.roles``: a role that keeps restarting makes it 503)."""
         for role, proc in list(self.procs.items()):
             if proc.poll() is not None:
                 wait = 1.0 if time.monotonic() - self.restarts.get(role, 0) > 30 else 5.0
                 log.warning("%s exited with %s; restarting in %.0f s", role, proc.returncode, wait)
+                self.note_restart(role, proc.returncode)
                 if stop.wait(wait):
                     return
                 self.restarts[role] = time.monotonic()
                 self.spawn(role)
+
+    def note_restart(self, role: str, exit_code: int | None, down: bool = True) -> None:
+        """Record a restart where /healthz reads it (best effort: Redis may be what is down)."""
+        try:
+            with connect(self.env["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2) as client:
+                record_restart(client, role, exit_code, epoch_ms(), down)
+        except redis.RedisError as err:
+            log.warning("could not record the restart of %s: %s", role, err)
 
     def stop(self) -> None:
         """Ask every role to stop (SIGTERM); kill those still running after 5 s."""
@@ -241,19 +256,31 @@ class Children:
 def watch(
     stop: threading.Event, hup: threading.Event, children: Children, server: EmbeddedRedis | None
 ) -> None:
-    """Until ``stop``: reload the alert rules on SIGHUP, restart roles that die; end when Redis dies."""
+    """Until ``stop``: reload the alert rules on SIGHUP, restart roles that die, and restart the embedded
+    Redis when it dies (it reloads its AOF; every role reconnects by itself)."""
+    backoff = 0.5
     while not stop.wait(0.5):
         if hup.is_set():
             hup.clear()
             children.reload_rules()
-        children.restart_dead(stop)
         if server is not None and server.proc is not None and server.proc.poll() is not None:
-            log.error("embedded redis exited with %s; stopping", server.proc.returncode)
-            break
+            code = server.proc.returncode
+            log.error("embedded redis exited with %s; restarting it", code)
+            try:
+                server.start()
+            except RedisServerError as err:
+                log.error("embedded redis did not start again (%s); retrying in %.0f s", err, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            children.note_restart("redis", code, down=False)  # it answers PING: up
+        children.restart_dead(stop)
 
 
 def supervise(args: argparse.Namespace, cfg: AppConfig) -> int:
     """Start Redis (unless external) and every role as a child; restart a child that dies; stop all."""
+    os.umask(0o077)  # what we write (the AOF, the ingest journal) is for this user only
     stop = Stop()
     try:
         server, url = start_redis(cfg)

@@ -14,6 +14,7 @@ from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import DEFAULTS_PATH, RuleError, load_rules, rules_of
 from dashboard.config import AppConfig
 from dashboard.store import keys
+from dashboard.store.client import connect
 from feeds.sim.scenarios import SCENARIO_NAMES, describe
 from feeds.simulator import request_scenario, scenario_status
 
@@ -28,7 +29,7 @@ def redis_url(cfg: AppConfig) -> str:
 def scenario(cfg: AppConfig, name: str | None, area: str | None) -> int:
     """Set the simulator's control key (``scenario NAME``), or list the scenarios and the current one."""
     url = redis_url(cfg)
-    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+    client = connect(url, socket_connect_timeout=5)
     try:
         if name is None:
             print(describe())
@@ -75,7 +76,7 @@ def rules(cfg: AppConfig, command: str) -> int:
     print(f"{len(checked)} rules valid ({source}): {', '.join(r.name for r in checked)}")
     if command == "check":
         return 0
-    with redis.Redis.from_url(redis_url(cfg), decode_responses=True) as client:
+    with connect(redis_url(cfg)) as client:
         stamp = str(request_reload(client, checked, by="cli"))
         outcome: dict[str, str] = {}
         for _ in range(60):  # the engine takes requests about every 2 s

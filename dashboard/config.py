@@ -15,6 +15,7 @@ from dashboard.alerts.config import AlertsConfig
 from dashboard.domain.geo import GeographyConfig
 from dashboard.domain.sla import SlaConfig
 from dashboard.domain.types import ConfigModel
+from dashboard.store.validate import TimeBounds
 from feeds.base import FEED_TYPES, FeedConfig
 from feeds.simulator import SimulatorConfig
 
@@ -95,6 +96,10 @@ class HealthConfig(ConfigModel):
 
     max_lag: int = Field(10000, ge=0, description="Most entries waiting for the processor while healthy.")
     feed_stale_s: float = Field(60.0, gt=0, description="A feed silent longer than this (seconds) is stale.")
+    max_restarts: int = Field(
+        3, ge=1, description="A role restarted this often within restart_window_s is crash-looping: 503."
+    )
+    restart_window_s: float = Field(60.0, gt=0, description="The window of max_restarts (seconds).")
 
 
 class IngestConfig(ConfigModel):
@@ -108,6 +113,23 @@ class IngestConfig(ConfigModel):
     max_batch: int = Field(1000, ge=1, le=10000, description="Most records in one POST.")
     buffer_size: int = Field(
         100_000, ge=100, description="Accepted records held while Redis is away; beyond it: 503."
+    )
+    journal_dir: Path | None = Field(
+        None,
+        description="Where the HTTP endpoints journal each accepted record until Redis has it (a 202 "
+        "survives the web process dying while Redis is away); default: var/journal beside redis.data_dir.",
+    )
+    max_future_s: float = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="A record stamped further ahead of the receiver's clock than this is refused (422 at "
+        "the edge, dead-lettered in a stream): a wrong clock must not pin a sensor's latest reading.",
+    )
+    max_age_days: float | None = Field(
+        None,
+        gt=0,
+        description="A record older than this is refused; default: processor.keep_closed_days.",
     )
 
 
@@ -170,6 +192,15 @@ class AppConfig(ConfigModel):
             except ValueError as err:
                 raise ValueError(f"[{i}]: {err}") from None
         return out
+
+    def journal_dir(self) -> Path:
+        """The ingest journal's folder (``ingest.journal_dir``, else ``journal`` beside the Redis data)."""
+        return self.ingest.journal_dir or self.redis.data_dir.parent / "journal"
+
+    def time_bounds(self) -> TimeBounds:
+        """The times a record may carry (``ingest.max_future_s``, ``ingest.max_age_days``)."""
+        days = self.ingest.max_age_days or self.processor.keep_closed_days
+        return TimeBounds(round(self.ingest.max_future_s * 1000), round(days * 86_400_000))
 
     def redis_url(self) -> str | None:
         """The external Redis URL: REDIS_URL from the environment first, then the file."""

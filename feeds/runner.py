@@ -11,6 +11,8 @@ import redis
 import feeds.plugins  # noqa: F401  # registers every pluggable feed
 from dashboard.domain.catalogue import load_catalogue
 from dashboard.domain.geo import GeographyConfig
+from dashboard.store.client import connect
+from dashboard.store.roles import mark_up_when_reachable
 from dashboard.store.sink import IngestEnv
 from feeds.base import Feed, FeedConfig
 from feeds.simulator import Simulator, SimulatorConfig
@@ -51,11 +53,12 @@ def run(
     buffer_size: int = 100_000,
 ) -> None:
     """Run every enabled feed until ``stop`` is set, then flush what they accepted."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    client = connect(redis_url)
     found, env = build(client, feeds, simulator, geography, buffer_size)
     threads = [threading.Thread(target=f.run, args=(stop,), name=f.name, daemon=True) for f in found]
     for th in threads:
         th.start()
+    mark_up_when_reachable(client, "feeds")
     stop.wait()
     for th in threads:
         th.join(5)

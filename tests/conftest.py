@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 
+from dashboard.store.client import connect
 from dashboard.store.server import EmbeddedRedis
 from tests import support
 from tests.support import ROOT, App, http_get, http_post, wait_for
@@ -30,8 +31,8 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 
 @pytest.fixture
 def r(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    """A client on an empty database."""
-    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    """A client on an empty database, opened as every role opens one (``dashboard.store.client``)."""
+    client = connect(redis_server.url)
     client.flushall()
     yield client
     client.close()

@@ -1,11 +1,14 @@
-"""Redis goes away mid-ingest: the API keeps accepting into its bounded buffer, answers 503 with
-Retry-After when the buffer is full, and once Redis is back every accepted event arrives in the stream
-in order, none twice, none of the refused ones."""
+"""Redis goes away mid-ingest: the API keeps accepting into its bounded buffer (journaled on disk),
+answers 503 with Retry-After when the buffer is full; the web process is killed and restarted meanwhile;
+once Redis is back every accepted event arrives in the stream in order, none twice, none of the refused
+ones."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +32,24 @@ def folder() -> Iterator[Path]:
     d = Path(tempfile.mkdtemp(prefix="cbx-"))
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+def role_pid(app: App, role: str) -> int | None:
+    """The PID of run.py's child running ``role`` (or the program ``role``, e.g. redis-server; None while
+    there is none)."""
+    assert app.proc is not None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        program = argv[0].split(b" ")[0].rsplit(b"/", 1)[-1]  # redis-server retitles itself "path addr"
+        if ppid == app.proc.pid and (role.encode() in argv or program == role.encode()):
+            return int(proc.name)
+    return None
 
 
 def batch(n: int) -> list[dict[str, Any]]:
@@ -104,6 +125,12 @@ def test_outage_buffers_then_refuses_then_delivers_everything_once(
                     break
         assert answers == [202] * (BUFFER // BATCH) + [503, 503]
         assert http_get(app.url + "/healthz")[0] == 503  # the app says it is unhealthy meanwhile
+
+        # the web process killed while Redis is away: what it answered 202 is in its journal
+        web = role_pid(app, "web")
+        os.kill(web, signal.SIGKILL)
+        wait_for(lambda: role_pid(app, "web") not in (None, web), 30, 0.1, "the supervisor to restart web")
+        wait_for(lambda: http_get(app.url + "/healthz", 2)[0] == 503, 30, 0.2, "the new web process")
 
         # Redis back on the same data: everything accepted arrives, in order, once
         restarted = EmbeddedRedis(folder / "ext")

@@ -13,8 +13,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -152,6 +154,8 @@ def test_readings_rejections_and_broker_restart(r: redis.Redis, broker: Broker, 
         assert r.sismember(keys.FEEDS, "mqtt-t")
         water, rain = sensor_of(reg, "water_level"), sensor_of(reg, "rainfall")
         now = int(time.time() * 1000)
+        hour_ago = (now // 1000 - 3600) * 1000  # a whole second, given as ISO-8601 in Shanghai time
+        iso = datetime.fromtimestamp(hour_ago / 1000, ZoneInfo("Asia/Shanghai")).isoformat()
         publish(
             broker.port,
             [
@@ -159,14 +163,14 @@ def test_readings_rejections_and_broker_restart(r: redis.Redis, broker: Broker, 
                 (f"citybrain/sensors/{water}/water_level", {"value": 0.2, "unit": "m"}),
                 (
                     f"citybrain/sensors/{rain}/rainfall",
-                    {"value": 35, "unit": "mm/h", "ts": "2026-07-01T08:00:00+08:00"},
+                    {"value": 35, "unit": "mm/h", "ts": iso},
                 ),
             ],
         )
         got = wait_for(lambda: len(readings(r)) == 3 and readings(r), 10, 0.05, "3 readings")
         assert [(x.sensor_id, x.value) for x in got] == [(water, 0.12), (water, 0.2), (rain, 35.0)]
         assert got[0].ts == now and got[0].cell_id == reg.sensors[water].cell_id
-        assert got[2].ts == 1_782_864_000_000 and got[2].unit == "mm/h"
+        assert got[2].ts == hour_ago and got[2].unit == "mm/h"
 
         bad = [
             (

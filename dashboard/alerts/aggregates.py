@@ -93,14 +93,14 @@ class Aggregates:
             self._event(rec)
 
     def _reading(self, rec: SensorReading) -> None:
-        """A sensor's latest reading (an older one arriving late is ignored)."""
+        """A sensor's latest reading by arrival (the stream's order), as the processor keeps it: a reading
+        stamped ahead by a wrong clock cannot hold its place against the readings after it. The time bounds
+        (``store.validate.TimeBounds``) keep every reading counted here within minutes of now."""
         if rec.sensor_id not in self.sensors:
             self.sensors[rec.sensor_id] = SensorInfo.unregistered(rec.sensor_id, rec.metric, rec.cell_id)
             self.inputs.reindex()
-        old = self.samples.get(rec.sensor_id)
-        if old is None or rec.ts >= old.ts:
-            self.samples[rec.sensor_id] = Sample(rec.ts, rec.value)
-            self.dirty.sensors[rec.sensor_id] = dumps([rec.ts, rec.value, rec.metric, rec.cell_id])
+        self.samples[rec.sensor_id] = Sample(rec.ts, rec.value)
+        self.dirty.sensors[rec.sensor_id] = dumps([rec.ts, rec.value, rec.metric, rec.cell_id])
 
     def _camera(self, rec: CameraStatus) -> None:
         """A camera's change of state, moved between the per-cell counts."""

@@ -44,6 +44,7 @@ from dashboard.domain.registry import Registry
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
 from dashboard.store.lease import Lease, new_token
+from dashboard.store.validate import Admission
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ class Engine:
         registry: Registry | None = None,
         clock: Callable[[], int] = epoch_ms,
         processor_group: str = "processor",
+        admission: Admission | None = None,
     ) -> None:
-        """Bind to a Redis client (decode_responses=True); ``rules`` are checked against ``areas``.
+        """Bind to a Redis client (``dashboard.store.client.connect``); ``rules`` are checked against
+        ``areas``; records ``admission`` refuses are not counted (the processor dead-letters them).
 
         ``registry`` gives the sensors (and cameras' cells) to expect; ``processor_group`` is where a
         first start begins reading readings and camera states (seeded from the processor's read models).
@@ -84,6 +87,7 @@ class Engine:
         self.clock = clock
         self.registry = registry
         self.processor_group = processor_group
+        self.admission = admission
         self._rules: list[Rule] = list(rules)
         self._lock = threading.Lock()
         registered = SensorInfo.of_registry(registry) if registry is not None else {}
@@ -191,7 +195,7 @@ class Engine:
 
     def _apply(self, entries: Iterable[Entry]) -> None:
         """Apply entries to the in-memory aggregates (idempotently); keep people's commands for the write."""
-        self._commands += intake.apply(self.r, self.agg, entries)
+        self._commands += intake.apply(self.r, self.agg, entries, self.admission, self.clock())
 
     def _refresh(self, now: int) -> None:
         """Feed health every 2 s; drop cases no longer overdue every 5 s; take a reload request."""

@@ -17,7 +17,9 @@ from dashboard.alerts.aggregates import Aggregates
 from dashboard.alerts.commands import Command
 from dashboard.alerts.inputs import FeedBeat, OverdueCase
 from dashboard.store import keys
+from dashboard.store.client import has_bad_text
 from dashboard.store.records import KIND_OF_STREAM, RecordError, decode
+from dashboard.store.validate import Admission
 
 log = logging.getLogger(__name__)
 
@@ -67,37 +69,65 @@ def parse_overdue(fields: Mapping[str, str]) -> OverdueCase:
     )  # fmt: skip
 
 
-def apply(client: Any, agg: Aggregates, entries: Iterable[Entry]) -> list[Command]:
-    """Apply entries to ``agg`` (idempotently); return the people's commands among them, in order."""
+def apply(
+    client: Any, agg: Aggregates, entries: Iterable[Entry], admission: Admission | None = None, now: int = 0
+) -> list[Command]:
+    """Apply entries to ``agg`` (idempotently); return the people's commands among them, in order.
+
+    An entry that is not UTF-8 text, does not decode, or that ``admission`` refuses at ``now`` is
+    skipped (the processor dead-letters the input streams' ones); one that fails for any other reason is
+    logged and skipped: no entry can stop the engine."""
     commands: list[Command] = []
     overdue: dict[str, OverdueCase] = {}
     for stream, eid, fields in entries:
         if not fields:
             continue  # an entry trimmed from the stream while pending: only acknowledged
-        if stream == keys.ALERT_COMMANDS:
-            try:
-                commands.append(Command.from_fields(fields))
-            except (KeyError, ValueError, TypeError) as err:
-                log.warning("alert command %s unreadable (%s); skipped", eid, err)
-            continue
-        if stream == keys.STREAM_OVERDUE:
-            try:
-                case = parse_overdue(fields)
-            except (KeyError, ValueError, TypeError) as err:
-                log.warning("overdue entry %s unreadable (%s); skipped", eid, err)
-                continue
-            overdue[case.case_id] = case
+        if (why := has_bad_text(fields)) is not None:
+            log.warning("entry %s of %s skipped: %s", eid, stream, why)
             continue
         try:
-            agg.apply(decode(KIND_OF_STREAM[stream], fields))
-        except RecordError:
-            continue  # the processor moves it to the dead-letter stream
+            _apply_one(agg, stream, eid, fields, commands, overdue, admission, now)
+        except Exception:  # a record no check foresaw: skip it, keep the engine running
+            log.exception("entry %s of %s could not be applied; skipped", eid, stream)
     if overdue:  # the stream may be replayed from its start: track only cases still overdue
         ids = sorted(overdue)
         for case_id, score in zip(ids, client.zmscore(keys.OVERDUE, ids), strict=True):
             if score is not None:
                 agg.set_overdue(overdue[case_id])
     return commands
+
+
+def _apply_one(
+    agg: Aggregates,
+    stream: str,
+    eid: str,
+    fields: dict[str, str],
+    commands: list[Command],
+    overdue: dict[str, OverdueCase],
+    admission: Admission | None,
+    now: int,
+) -> None:
+    """Apply one entry: a command or an overdue case is collected, an input record applied to ``agg``."""
+    if stream == keys.ALERT_COMMANDS:
+        try:
+            commands.append(Command.from_fields(fields))
+        except (KeyError, ValueError, TypeError) as err:
+            log.warning("alert command %s unreadable (%s); skipped", eid, err)
+        return
+    if stream == keys.STREAM_OVERDUE:
+        try:
+            case = parse_overdue(fields)
+        except (KeyError, ValueError, TypeError) as err:
+            log.warning("overdue entry %s unreadable (%s); skipped", eid, err)
+            return
+        overdue[case.case_id] = case
+        return
+    try:
+        rec = decode(KIND_OF_STREAM[stream], fields)
+    except RecordError:
+        return  # the processor moves it to the dead-letter stream
+    if admission is None or admission.problem(rec, now) is None:
+        agg.apply(rec)
 
 
 def feed_beats(client: Any, named: set[str]) -> dict[str, FeedBeat]:

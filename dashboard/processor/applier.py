@@ -122,6 +122,11 @@ class CaseApplier:
             self._cache.popitem(last=False)
         self._pending_fold.clear()
 
+    def forget(self) -> None:
+        """After a batch that failed: keep nothing of it (records are read and parsed again)."""
+        self._cache.clear()
+        self._pending_fold.clear()
+
     def contrib(self, st: CaseState | None, case: Case | None = None) -> counters.Contrib:
         """The counters a stored case contributes to (``case``: its fold, if known)."""
         s = st.summary(self.places, case) if st is not None else None

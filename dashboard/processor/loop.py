@@ -31,6 +31,7 @@ from dashboard.processor.applier import CaseApplier
 from dashboard.processor.writes import queue_effects
 from dashboard.store import keys
 from dashboard.store.cases import CaseState
+from dashboard.store.client import has_bad_text
 from dashboard.store.deltas import queue_publish
 from dashboard.store.records import (
     KIND_OF_STREAM,
@@ -42,10 +43,12 @@ from dashboard.store.records import (
     SensorReading,
     decode,
 )
+from dashboard.store.validate import Admission
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[str, str, dict[Any, Any]]  # (stream, id, fields)
+Dead = tuple[str, str, str, str]  # (stream, id, reason, the entry's fields as JSON)
 DEADLINE_CHECK_S = 1.0
 TRIM_EVERY_S = 60.0
 
@@ -63,8 +66,10 @@ class Processor:
         places: Mapping[str, counters.Place] | None = None,
         clock: Callable[[], int] = epoch_ms,
         registry: Registry | None = None,
+        admission: Admission | None = None,
     ) -> None:
-        """Bind to a Redis client (decode_responses=True) under a stable consumer name."""
+        """Bind to a Redis client (``dashboard.store.client.connect``) under a stable consumer name;
+        records that ``admission`` refuses are dead-lettered (None: only the schema is checked)."""
         self.r: Any = client  # redis-py's return types are bytes|str unions; replies here are str
         self.cfg = cfg
         self.consumer = consumer
@@ -72,6 +77,7 @@ class Processor:
         self.applier = CaseApplier(sla or SlaConfig(), self.tz, places or {})
         self.clock = clock
         self.registry = registry or default_registry()
+        self.admission = admission
         self.streams = list(STREAM_OF.values())
         self._due: dict[str, float] = {}  # timer -> monotonic time it last ran
 
@@ -115,25 +121,62 @@ class Processor:
         return out
 
     def step(self, block_ms: int | None = None) -> int:
-        """Read and apply one batch; return how many entries it acknowledged."""
+        """Read and apply one batch; return how many entries it acknowledged.
+
+        An entry that cannot be decoded or admitted is dead-lettered with its reason. Should applying the
+        batch fail for any other reason than Redis (a record no check foresaw), the entries are applied
+        one by one and the one that fails alone is dead-lettered: no record can stop the processor."""
         entries = self._read(block_ms)
         if not entries:
             return 0
+        decoded, dead = self._sort(entries)
+        try:
+            self._commit(entries, decoded, dead)
+        except redis.RedisError:
+            raise
+        except Exception:
+            log.exception("a batch of %d entries failed; applying them one by one", len(entries))
+            self.applier.forget()
+            for entry in entries:
+                self._commit_alone(entry)
+        return len(entries)
+
+    def _sort(self, entries: list[Entry]) -> tuple[list[tuple[str, str, AnyRecord]], list[Dead]]:
+        """The records to apply, and the entries to dead-letter (with why)."""
         decoded: list[tuple[str, str, AnyRecord]] = []
-        dead: list[tuple[str, str, str, str]] = []
+        dead: list[Dead] = []
+        now = self.clock()
         for stream, eid, fields in entries:
             try:
-                decoded.append((stream, eid, decode(KIND_OF_STREAM[stream], fields)))
+                rec = decode(KIND_OF_STREAM[stream], fields)
             except RecordError as err:
-                dead.append((stream, eid, str(err), json.dumps(fields, ensure_ascii=False)))
-        self._commit(entries, decoded, dead)
-        return len(entries)
+                dead.append((stream, eid, str(err), raw_copy(fields)))
+                continue
+            problem = self.admission.problem(rec, now) if self.admission is not None else None
+            if problem is not None:
+                dead.append((stream, eid, problem, raw_copy(fields)))
+            else:
+                decoded.append((stream, eid, rec))
+        return decoded, dead
+
+    def _commit_alone(self, entry: Entry) -> None:
+        """Apply one entry; dead-letter it when applying it fails for another reason than Redis."""
+        decoded, dead = self._sort([entry])
+        try:
+            self._commit([entry], decoded, dead)
+        except redis.RedisError:
+            raise
+        except Exception as err:
+            log.exception("entry %s of %s failed; dead-lettered", entry[1], entry[0])
+            self.applier.forget()
+            reason = f"processing failed: {type(err).__name__}: {str(err)[:200]}"
+            self._commit([entry], [], [(entry[0], entry[1], reason, raw_copy(entry[2]))])
 
     def _commit(
         self,
         entries: list[Entry],
         decoded: list[tuple[str, str, AnyRecord]],
-        dead: list[tuple[str, str, str, str]],
+        dead: list[Dead],
     ) -> None:
         """Read the state the batch touches, compute effects, and write them with the acks atomically."""
         case_ids = sorted({r.case_id for _, _, r in decoded if isinstance(r, CaseEvent)})
@@ -277,6 +320,11 @@ class Processor:
                 log.warning("redis unavailable (%s); retrying in %.1f s", err, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+
+def raw_copy(fields: Mapping[Any, Any]) -> str:
+    """A stream entry's fields as JSON for the dead-letter stream (bytes that were not UTF-8 escaped)."""
+    return json.dumps(fields, ensure_ascii=has_bad_text(fields) is not None)
 
 
 def _hmget(pipe: Any, key: str, fields: list[str]) -> dict[str, str]:

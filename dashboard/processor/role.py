@@ -11,17 +11,19 @@ import socket
 import threading
 from zoneinfo import ZoneInfo
 
-import redis
-
 from dashboard.alerts.engine import Engine
 from dashboard.alerts.inputs import Areas
 from dashboard.alerts.rules import rules_of
 from dashboard.config import AppConfig
+from dashboard.domain.catalogue import default_catalogue
 from dashboard.domain.counters import places_of
 from dashboard.domain.geo import Geography
 from dashboard.domain.registry import default_registry
 from dashboard.processor.health import HealthJob
 from dashboard.processor.loop import Processor
+from dashboard.store.client import connect
+from dashboard.store.roles import mark_up_when_reachable
+from dashboard.store.validate import Admission
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 def run(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
     """Run the processor, its health job and the alert engine until ``stop`` is set."""
     geo = cfg.geography.load()
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    client = connect(redis_url)
     consumer = cfg.processor.consumer or socket.gethostname()
     registry = default_registry()
     helpers = [
@@ -41,9 +43,11 @@ def run(cfg: AppConfig, redis_url: str, stop: threading.Event) -> None:
     ]  # fmt: skip
     for t in helpers:
         t.start()
-    Processor(client, cfg.processor, consumer, cfg.timezone, cfg.sla, places_of(geo), registry=registry).run(
-        stop
-    )
+    mark_up_when_reachable(client, "processor")
+    Processor(
+        client, cfg.processor, consumer, cfg.timezone, cfg.sla, places_of(geo), registry=registry,
+        admission=admission_of(cfg, geo),
+    ).run(stop)  # fmt: skip
     for t in helpers:
         t.join(5)
 
@@ -54,15 +58,21 @@ def run_engine(cfg: AppConfig, geo: Geography, redis_url: str, stop: threading.E
     if not cfg.alerts.enabled:
         log.info("alert engine disabled (alerts.enabled: false)")
         return
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    client = connect(redis_url)
     consumer = cfg.alerts.consumer or socket.gethostname()
     rules = rules_of(cfg.alerts.rules)
     engine = Engine(
         client, cfg.alerts, rules, Areas.from_geography(geo), consumer, default_registry(),
-        processor_group=cfg.processor.group,
+        processor_group=cfg.processor.group, admission=admission_of(cfg, geo),
     )  # fmt: skip
     log.info("alert engine %s: %d rules", consumer, len(rules))
     try:
         engine.run(stop)
     finally:
         client.close()
+
+
+def admission_of(cfg: AppConfig, geo: Geography) -> Admission:
+    """What a record from a stream must match: the district's cells, the catalogue's event types, the
+    configured time bounds (the processor and the alert engine apply the same)."""
+    return Admission(frozenset(geo.cells), frozenset(default_catalogue().event_types), cfg.time_bounds())

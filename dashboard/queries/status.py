@@ -12,6 +12,7 @@ from dashboard.domain.freshness import feed_kinds, kind_status
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
 from dashboard.store.records import STREAM_OF
+from dashboard.store.roles import restarts
 
 
 def processor_lag(r: redis.Redis, group: str, cap: int = 100_000) -> int:
@@ -55,6 +56,16 @@ def check(r: redis.Redis, cfg: AppConfig, now_ms: int | None = None) -> tuple[bo
         "dead_letters": int(stats.get("dead", 0)),
         "last_batch_ms": last_ms or None,
     }
+    report["dead_letters"] = int(client.xlen(keys.STREAM_DEAD_LETTER))
+    report["roles"] = restarts(client, now_ms, round(cfg.health.restart_window_s * 1000))
+    for role, r in report["roles"].items():
+        if r["down"]:
+            problems.append(f"{role} down (exit {r['last_exit']}), being restarted")
+        elif r["recent"] >= cfg.health.max_restarts:
+            problems.append(
+                f"{role} restarted {r['recent']} times in the last {cfg.health.restart_window_s:g} s "
+                f"(last exit {r['last_exit']})"
+            )
     if lag > cfg.health.max_lag:
         problems.append(f"processor lag {lag} > {cfg.health.max_lag}")
     if lag > 0 and now_ms - last_ms > cfg.health.feed_stale_s * 1000:

@@ -120,6 +120,9 @@ def alert_reply_key(command_id: str) -> str:
 
 # --- feeds: health and the simulator's state -------------------------------------------------------
 FEEDS = f"{TAG}:feeds"  # set of feed names
+ROLE_RESTARTS = (
+    f"{TAG}:sys:restarts"  # hash role -> JSON {total, recent: [ms...], last_exit} (the supervisor)
+)
 
 
 def feed_key(name: str) -> str:

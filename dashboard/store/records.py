@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dashboard.domain.lifecycle import CaseStep
 from dashboard.domain.types import EpochMs, Ident, Kind
 from dashboard.store import keys
+from dashboard.store.client import ENCODING_ERRORS, has_bad_text
 
 SCHEMA_VERSION = 1
 
@@ -123,8 +124,9 @@ def encode(record: Record) -> dict[str, str]:
 
 
 def text(value: Any) -> str:
-    """A Redis field value (bytes or str) as text."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    """A Redis field value (bytes or str) as text (bytes that are not UTF-8 as lone surrogates, which
+    ``decode`` refuses)."""
+    return value.decode("utf-8", ENCODING_ERRORS) if isinstance(value, bytes) else str(value)
 
 
 def describe_errors(err: ValidationError) -> str:
@@ -135,6 +137,8 @@ def describe_errors(err: ValidationError) -> str:
 def decode(kind: Kind, fields: dict[Any, Any]) -> AnyRecord:
     """Parse a stream entry back into its record, or raise RecordError naming what is wrong."""
     f = {text(k): text(v) for k, v in fields.items()}
+    if (why := has_bad_text(f)) is not None:
+        raise RecordError(why)
     if "d" not in f:
         raise RecordError("entry has no 'd' field")
     if f.get("v") != str(SCHEMA_VERSION):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -54,6 +55,22 @@ class RedisServerError(RuntimeError):
     """The embedded server could not be started."""
 
 
+def owner_only(folder: Path) -> None:
+    """Make ``folder`` and the files in it readable by their owner only (0700 / 0600)."""
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o700)
+        elif path.is_file():
+            path.chmod(0o600)
+
+
+def _private_child() -> None:
+    """In the redis-server child before exec: die with the parent; create files for the owner only."""
+    set_pdeathsig()
+    os.umask(0o077)
+
+
 class EmbeddedRedis:
     """A redis-server child bound to a Unix socket (or 127.0.0.1), with AOF persistence."""
 
@@ -83,8 +100,10 @@ class EmbeddedRedis:
             return False
 
     def start(self, timeout: float = 10.0) -> str:
-        """Start the server and wait until it answers PING; return its URL."""
+        """Start the server and wait until it answers PING; return its URL. Its folder and files are the
+        owner's alone (0700 and 0600: the AOF holds every note from the field)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        owner_only(self.data_dir)
         if self._already_running():
             raise RedisServerError(
                 f"a Redis server already runs on {self._socket}: is another citybrain using "
@@ -115,7 +134,7 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=set_pdeathsig,
+            preexec_fn=_private_child,
             start_new_session=True,  # a terminal's Ctrl-C goes to the parent, which stops us last
         )
         deadline = time.monotonic() + timeout

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 
@@ -21,7 +22,9 @@ from dashboard.domain.catalogue import Catalogue
 from dashboard.domain.geo import Geography
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
-from dashboard.store.records import STREAM_OF, Record, encode, kind_of
+from dashboard.store.journal import Journal
+from dashboard.store.records import STREAM_OF, Record, RecordError, decode, encode, kind_of
+from dashboard.store.validate import DEFAULT_BOUNDS, TimeBounds
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,10 @@ class Sink:
         capacity: int = 100_000,
         batch: int = 500,
         flush_interval: float = 0.05,
+        journal: Journal | None = None,
     ) -> None:
-        """Write for feed ``feed``; hold at most ``capacity`` records while Redis is away."""
+        """Write for feed ``feed``; hold at most ``capacity`` records while Redis is away; with a
+        ``journal``, keep every accepted record on disk until Redis has it (``dashboard.store.journal``)."""
         self.r = client
         self.feed = feed
         self.capacity = capacity
@@ -55,12 +60,21 @@ class Sink:
         self.rate = 0.0
         self._window = 0
         self._window_start = time.monotonic()
+        self.journal = journal
+        self._done = 0  # records written to Redis (the journal's seq)
+        self._synced = time.monotonic()
 
     def offer(self, records: Sequence[Record]) -> bool:
         """Accept all of ``records`` (True) or none of them when the buffer lacks room (False)."""
         with self._cond:
             if len(self._buf) + len(records) > self.capacity:
                 return False
+            if self.journal is not None:
+                try:
+                    self.journal.append([(kind_of(r), encode(r)) for r in records])
+                except OSError as err:  # a full or read-only disk: refuse rather than promise
+                    log.error("feed %s: journal write failed (%s); refusing records", self.feed, err)
+                    return False
             self._buf.extend(records)
             self._cond.notify()
             return True
@@ -71,7 +85,9 @@ class Sink:
             return len(self._buf)
 
     def start(self) -> Sink:
-        """Start the writer thread."""
+        """Start the writer thread, first taking back what a process that died had journaled."""
+        if self.journal is not None:
+            self._recover(self.journal)
         self._thread = threading.Thread(target=self._loop, name=f"sink-{self.feed}", daemon=True)
         self._thread.start()
         return self
@@ -83,6 +99,8 @@ class Sink:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.journal is not None:
+            self.journal.close()
 
     def _loop(self) -> None:
         """Write batches until stopped and drained; back off while Redis is unreachable."""
@@ -109,7 +127,33 @@ class Sink:
             with self._cond:
                 for _ in chunk:
                     self._buf.popleft()
+                self._done += len(chunk)
+                if self.journal is not None:
+                    self._journal_done(self.journal)
             self.healthy = True
+
+    def _recover(self, journal: Journal) -> None:
+        """Put the records of dead processes' journals first in the buffer (and in our journal)."""
+        records: list[Record] = []
+        for kind, fields in journal.recover():
+            try:
+                records.append(decode(kind, fields))  # type: ignore[arg-type]
+            except (RecordError, KeyError) as err:
+                log.warning("feed %s: journaled record unreadable (%s); skipped", self.feed, err)
+        if records:
+            with self._cond:
+                journal.append([(kind_of(r), encode(r)) for r in records])
+                self._buf.extendleft(reversed(records))
+
+    def _journal_done(self, journal: Journal) -> None:
+        """After a write (under the lock): drop what Redis has; sync the journal about once a second."""
+        try:
+            journal.written(self._done)
+            if time.monotonic() - self._synced >= 1.0:
+                journal.sync()
+                self._synced = time.monotonic()
+        except OSError as err:
+            log.warning("feed %s: journal upkeep failed: %s", self.feed, err)
 
     def _write(self, chunk: list[Record]) -> None:
         """Append ``chunk`` to its streams and refresh this feed's health, in one round trip."""
@@ -156,6 +200,8 @@ class IngestEnv:
     catalogue: Catalogue
     sinks: dict[str, Sink] = field(default_factory=dict)
     buffer_size: int = 100_000
+    bounds: TimeBounds = DEFAULT_BOUNDS  # the times a record may carry
+    journal_dir: Path | None = None  # where each sink journals what it accepted (None: no journal)
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -163,5 +209,6 @@ class IngestEnv:
         """The (started) sink of source ``feed``, made on first use (thread-safe)."""
         with self._lock:
             if feed not in self.sinks:
-                self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size).start()
+                journal = Journal(self.journal_dir, feed) if self.journal_dir is not None else None
+                self.sinks[feed] = Sink(self.client, feed, capacity=self.buffer_size, journal=journal).start()
             return self.sinks[feed]

@@ -9,6 +9,7 @@ as cheap as ``model_construct``: ~3 µs). docs/FEEDS.md lists the rules.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +17,8 @@ from pydantic import ValidationError
 
 from dashboard.domain.registry import METRIC_BY_NAME, Registry
 from dashboard.domain.types import TS_MAX_MS, TS_MIN_MS, epoch_ms
-from dashboard.store.records import CameraStatus, SensorReading, describe_errors
+from dashboard.store.records import AnyRecord, CameraStatus, CaseEvent, SensorReading, describe_errors
 
-MAX_FUTURE_MS = 24 * 3600 * 1000  # a reading stamped more than a day ahead is a broken clock
 CAMERA_STATES: tuple[str, ...] = ("online", "offline", "fault")
 
 
@@ -32,8 +32,44 @@ class ReadingError(ValueError):
         self.message = message
 
 
-def _check_ts(ts_ms: Any, now_ms: int | None) -> int:
-    """A record time: integer epoch ms within 2000..2100 and at most a day ahead of now."""
+@dataclass(frozen=True)
+class TimeBounds:
+    """The times a record may carry, around the clock of whoever checks it: at most ``future_ms`` ahead
+    (a clock set wrong, or a unit error) and at most ``past_ms`` back (what the system keeps). Every
+    edge refuses a record outside them and the processor dead-letters one that reaches a stream, so one
+    bad clock cannot pin a sensor's latest reading or make a case overdue for ever (docs/FEEDS.md)."""
+
+    future_ms: int = 5 * 60_000
+    past_ms: int = 90 * 86_400_000
+
+    def problem(self, ts: int, now: int) -> str | None:
+        """Why ``ts`` is outside the bounds at ``now`` (one line), else None."""
+        if ts > now + self.future_ms:
+            return (
+                f"{ts} is {_span(ts - now)} in the future (at most {_span(self.future_ms)} ahead accepted: "
+                "check the sender's clock and that the time is in milliseconds)"
+            )
+        if ts < now - self.past_ms:
+            return f"{ts} is {_span(now - ts)} old (at most {_span(self.past_ms)} back accepted)"
+        return None
+
+
+DEFAULT_BOUNDS = TimeBounds()
+
+
+def _span(ms: int) -> str:
+    """A duration in words: 90 s, 5 min, 23.0 h, 9471 d."""
+    if ms < 120_000:
+        return f"{ms / 1000:.0f} s"
+    if ms < 2 * 3_600_000:
+        return f"{ms / 60_000:.0f} min"
+    if ms < 7 * 86_400_000:
+        return f"{ms / 3_600_000:.1f} h"
+    return f"{ms / 86_400_000:.0f} d"
+
+
+def _check_ts(ts_ms: Any, now_ms: int | None, bounds: TimeBounds = DEFAULT_BOUNDS) -> int:
+    """A record time: integer epoch ms within 2000..2100 and within ``bounds`` of now."""
     if isinstance(ts_ms, bool) or not isinstance(ts_ms, int | float):
         raise ReadingError("ts", f"must be epoch milliseconds (a number), got {type(ts_ms).__name__}")
     if isinstance(ts_ms, float) and (not math.isfinite(ts_ms) or not ts_ms.is_integer()):
@@ -44,10 +80,9 @@ def _check_ts(ts_ms: Any, now_ms: int | None) -> int:
         raise ReadingError("ts", f"{ts} is before 2000-01-01{hint}")
     if ts > TS_MAX_MS:
         raise ReadingError("ts", f"{ts} is after 2100-01-01")
-    now = now_ms if now_ms is not None else epoch_ms()
-    if ts > now + MAX_FUTURE_MS:
-        ahead_h = (ts - now) / 3_600_000
-        raise ReadingError("ts", f"{ts} is {ahead_h:.1f} h in the future (at most 24 h accepted)")
+    problem = bounds.problem(ts, now_ms if now_ms is not None else epoch_ms())
+    if problem is not None:
+        raise ReadingError("ts", problem)
     return ts
 
 
@@ -76,12 +111,13 @@ def validate_reading(
     unit: Any,
     ts_ms: Any,
     now_ms: int | None = None,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
 ) -> SensorReading:
     """Check a raw measurement against the registry and the metric's physical range; build the record.
 
     Raises ReadingError naming the field: an unknown sensor, a metric the sensor does not measure, a
     unit other than the metric's (or a documented alias), a value that is not a finite number or lies
-    outside the physical range, a time outside 2000..2100 or more than a day ahead of ``now_ms``.
+    outside the physical range, a time outside 2000..2100 or outside ``bounds`` around ``now_ms``.
     The record carries the canonical unit and the sensor's cell from the registry.
     """
     sensor = reg.sensors.get(sensor_id) if isinstance(sensor_id, str) else None
@@ -101,7 +137,7 @@ def validate_reading(
         raise ReadingError(
             "value", f"{v:g} {spec.unit} is outside {sensor.metric}'s physical range {spec.lo:g}..{spec.hi:g}"
         )
-    ts = _check_ts(ts_ms, now_ms)
+    ts = _check_ts(ts_ms, now_ms, bounds)
     try:
         return SensorReading(
             sensor_id=sensor.id, metric=sensor.metric, value=v, unit=spec.unit, ts=ts, cell_id=sensor.cell_id
@@ -111,7 +147,12 @@ def validate_reading(
 
 
 def validate_camera_status(
-    reg: Registry, camera_id: Any, status: Any, ts_ms: Any, now_ms: int | None = None
+    reg: Registry,
+    camera_id: Any,
+    status: Any,
+    ts_ms: Any,
+    now_ms: int | None = None,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
 ) -> CameraStatus:
     """Check a camera's state (online / offline / fault) against the registry; build the record."""
     camera = reg.cameras.get(camera_id) if isinstance(camera_id, str) else None
@@ -119,8 +160,36 @@ def validate_camera_status(
         raise ReadingError("camera_id", f"unknown camera {str(camera_id)[:64]!r}")
     if status not in CAMERA_STATES:
         raise ReadingError("status", f"must be online, offline or fault, got {str(status)[:32]!r}")
-    ts = _check_ts(ts_ms, now_ms)
+    ts = _check_ts(ts_ms, now_ms, bounds)
     try:
         return CameraStatus(camera_id=camera.id, status=status, ts=ts, cell_id=camera.cell_id)
     except ValidationError as err:  # a registry entry the contract does not accept
         raise ReadingError("record", describe_errors(err)) from None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What a record read from an input stream must match besides its schema, for the processor to
+    apply it (else it is dead-lettered) and the alert engine to count it: a known cell and event type,
+    a known metric within its physical range, a time within ``bounds``. A feed writing straight to a
+    stream skips the edges' checks; these are the same ones. Empty ``cells`` or ``event_types``: not
+    checked (a processor built without the geography, in tests)."""
+
+    cells: frozenset[str] = frozenset()
+    event_types: frozenset[str] = frozenset()
+    bounds: TimeBounds = DEFAULT_BOUNDS
+
+    def problem(self, rec: AnyRecord, now: int) -> str | None:
+        """Why ``rec`` cannot be applied at ``now`` (naming the field), else None."""
+        if self.cells and rec.cell_id not in self.cells:
+            return f"cell_id: unknown cell {rec.cell_id[:64]!r}"
+        if isinstance(rec, CaseEvent) and self.event_types and rec.event_type not in self.event_types:
+            return f"event_type: unknown event type {rec.event_type[:64]!r}"
+        if isinstance(rec, SensorReading):
+            spec = METRIC_BY_NAME.get(rec.metric)
+            if spec is None:
+                return f"metric: unknown metric {rec.metric[:64]!r}"
+            if not spec.lo <= rec.value <= spec.hi:
+                return f"value: {rec.value:g} is outside {rec.metric}'s range {spec.lo:g}..{spec.hi:g}"
+        problem = self.bounds.problem(rec.ts, now)
+        return f"ts: {problem}" if problem is not None else None

@@ -7,13 +7,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dash
-import redis
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.config import ROOT, AppConfig
+from dashboard.store.client import connect
+from dashboard.store.roles import mark_up_when_reachable
 from dashboard.web.api import register_all
-from dashboard.web.context import Context, set_context
+from dashboard.web.context import Context, ctx, set_context
 from dashboard.web.push import PushBridge
 from dashboard.web.rooms import Rooms, room_for
 
@@ -26,7 +27,7 @@ SCREENS = "layouts"  # the package whose pages/ folder holds the screens (docs/U
 def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     """Build the Flask server, the Dash app on it and the Socket.IO endpoint; start the push bridge."""
     geo = cfg.geography.load()
-    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    client = connect(redis_url)
     set_context(Context(cfg=cfg, geo=geo, redis=client, tz=ZoneInfo(cfg.timezone)))
 
     server = Flask("citybrain")
@@ -78,6 +79,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
     """Run the web process until it is stopped."""
     app, socketio = create_app(cfg, redis_url)
+    mark_up_when_reachable(ctx().redis, "web")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines, no dev-server banner
     log.info("wall on http://%s:%d", host, port)
     socketio.run(

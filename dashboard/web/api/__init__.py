@@ -27,7 +27,10 @@ from dashboard.web.api.common import json_response
 def register_all(server: Flask, cfg: AppConfig, geo: Geography, client: redis.Redis) -> IngestEnv:
     """Register every endpoint on the web server; return the ingest sinks' environment."""
     server.config["MAX_CONTENT_LENGTH"] = cfg.ingest.max_body_bytes
-    env = IngestEnv(client=client, geo=geo, catalogue=default_catalogue(), buffer_size=cfg.ingest.buffer_size)
+    env = IngestEnv(
+        client=client, geo=geo, catalogue=default_catalogue(), buffer_size=cfg.ingest.buffer_size,
+        bounds=cfg.time_bounds(), journal_dir=cfg.journal_dir(),
+    )  # fmt: skip
     server.before_request(_api_not_found)
     server.register_blueprint(read.blueprint(cfg, geo, client))
     for module in (cases, open311, devices):

@@ -43,7 +43,6 @@ from dashboard.web.api.common import (
 log = logging.getLogger(__name__)
 
 FEED = "http-cases"  # the sink's name in health reports
-FUTURE_SKEW_MS = 3_600_000  # a time further ahead than this is a client clock or unit error
 MAX_URL_CHARS = 2048
 CRS_NAMES: dict[str, str] = {  # accepted spellings (upper case, no "-" or "_") -> the CRS
     "WGS84": "WGS-84",
@@ -81,8 +80,9 @@ class Rejected(BadRequest):
         return self.summary
 
 
-def parse_time(value: Any, now_ms: int | None = None) -> int:
-    """Epoch ms from an ISO-8601 time with a UTC offset or an integer of epoch ms; ValueError if not."""
+def parse_time(value: Any) -> int:
+    """Epoch ms from an ISO-8601 time with a UTC offset or an integer of epoch ms; ValueError if not
+    (``to_record`` then checks it against the time bounds)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("must be an ISO-8601 time with a UTC offset or an integer of epoch milliseconds")
     if isinstance(value, int):
@@ -101,9 +101,6 @@ def parse_time(value: Any, now_ms: int | None = None) -> int:
         ms = round(when.timestamp() * 1000)
     if not TS_MIN_MS <= ms <= TS_MAX_MS:
         raise ValueError(f"{value!r} is outside the years 2000..2100")
-    now = now_ms if now_ms is not None else epoch_ms()
-    if ms > now + FUTURE_SKEW_MS:
-        raise ValueError(f"{value!r} is more than an hour in the future")
     return ms
 
 
@@ -241,6 +238,8 @@ def to_record(item: CaseEventIn, env: IngestEnv, source: str) -> CaseEvent:
             problems.append(ItemError("point", str(err)))
     elif item.cell_id is None:
         problems.append(ItemError("cell_id", "a location is required: cell_id or point"))
+    if (late := env.bounds.problem(item.time, epoch_ms())) is not None:
+        problems.append(ItemError("time", late))
     if problems:
         raise ExceptionGroup("invalid event", problems)
     assert et is not None and cell is not None

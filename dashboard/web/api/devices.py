@@ -10,6 +10,7 @@ twice; docs/API.md says so.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response
@@ -18,7 +19,14 @@ from dashboard.config import AppConfig
 from dashboard.domain.registry import Registry, default_registry
 from dashboard.store.records import Record
 from dashboard.store.sink import IngestEnv
-from dashboard.store.validate import ReadingError, parse_ts, validate_camera_status, validate_reading
+from dashboard.store.validate import (
+    DEFAULT_BOUNDS,
+    ReadingError,
+    TimeBounds,
+    parse_ts,
+    validate_camera_status,
+    validate_reading,
+)
 from dashboard.web.api.cases import Rejected, items_of
 from dashboard.web.api.common import (
     BadRequest,
@@ -37,15 +45,18 @@ STATUS_FIELDS = ("camera_id", "status", "time")
 Build = Callable[[Registry, dict[str, Any]], Record]
 
 
-def _reading(reg: Registry, item: dict[str, Any]) -> Record:
+def _reading(reg: Registry, item: dict[str, Any], bounds: TimeBounds = DEFAULT_BOUNDS) -> Record:
     """A sensor reading from one item."""
     ts = parse_ts(item["time"])
-    return validate_reading(reg, item["sensor_id"], item["metric"], item["value"], item["unit"], ts)
+    return validate_reading(
+        reg, item["sensor_id"], item["metric"], item["value"], item["unit"], ts, bounds=bounds
+    )
 
 
-def _status(reg: Registry, item: dict[str, Any]) -> Record:
+def _status(reg: Registry, item: dict[str, Any], bounds: TimeBounds = DEFAULT_BOUNDS) -> Record:
     """A camera status from one item."""
-    return validate_camera_status(reg, item["camera_id"], item["status"], parse_ts(item["time"]))
+    ts = parse_ts(item["time"])
+    return validate_camera_status(reg, item["camera_id"], item["status"], ts, bounds=bounds)
 
 
 def validate_items(
@@ -99,12 +110,12 @@ def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
     @require_token(cfg)
     def post_sensor_readings() -> Response:
         """Validate a batch of sensor readings and keep all of it, or reject all of it."""
-        return ingest("readings", READING_FIELDS, _reading, "reading")
+        return ingest("readings", READING_FIELDS, partial(_reading, bounds=env.bounds), "reading")
 
     @bp.post("/api/v1/camera-status")
     @require_token(cfg)
     def post_camera_status() -> Response:
         """Validate a batch of camera statuses and keep all of it, or reject all of it."""
-        return ingest("statuses", STATUS_FIELDS, _status, "status")
+        return ingest("statuses", STATUS_FIELDS, partial(_status, bounds=env.bounds), "status")
 
     return bp
