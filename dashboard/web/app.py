@@ -15,6 +15,7 @@ from dashboard.store.client import connect
 from dashboard.store.roles import mark_up_when_reachable
 from dashboard.web.api import register_all
 from dashboard.web.context import Context, ctx, set_context
+from dashboard.web.dash_guard import guard_callbacks
 from dashboard.web.push import PushBridge
 from dashboard.web.rooms import Rooms, room_for
 
@@ -51,6 +52,7 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     )
 
     app.layout = dash.page_container
+    guard_callbacks(app)
 
     register_all(server, cfg, geo, client)
     socketio = SocketIO(server, async_mode="threading", logger=False)

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, request
 from dashboard.alerts import commands
 from dashboard.alerts.machine import AlertError
 from dashboard.domain.types import epoch_ms
+from dashboard.web.api.common import parse_json
 from dashboard.web.context import ctx
 
 MAX_ACTOR = 64
@@ -58,7 +59,10 @@ def _posted(allowed: set[str], shape: str) -> dict[str, Any]:
         raise _Refused(403, "origin", "only the screens of this server may post here")
     if not request.is_json:
         raise _Refused(415, "body", "send JSON (Content-Type: application/json)")
-    body: Any = request.get_json(silent=True)
+    try:
+        body: Any = parse_json(request.get_data(cache=False))
+    except ValueError as err:
+        raise _Refused(400, "body", f"not valid JSON: {err}") from None
     if not isinstance(body, dict) or set(body) - allowed:
         raise _Refused(400, "body", shape)
     return body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -16,6 +17,55 @@ from dashboard.store.records import Record
 from dashboard.store.sink import IngestEnv
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_INT_DIGITS = 20  # an integer in a payload: epoch ms and counts fit in 20 digits
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body's JSON, or ValueError saying what is wrong with it, for every input (no other
+    exception): not UTF-8, malformed, nested too deeply (the parser's recursion limit), an integer of more
+    than 20 digits, NaN or Infinity, or a string with a lone surrogate (``"\\ud800"``), which no store can
+    keep."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 text (byte {err.start})") from None
+    try:
+        value = json.loads(text, parse_int=_int, parse_constant=_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(raw) and _has_surrogate(value):
+        raise ValueError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text")
+    return value
+
+
+def _int(digits: str) -> int:
+    """An integer of at most MAX_INT_DIGITS digits."""
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(digits)} digits (at most {MAX_INT_DIGITS})")
+    return int(digits)
+
+
+def _constant(name: str) -> Any:
+    """NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` (keys included) holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _SURROGATE.search(v):
+                return True
+        elif isinstance(v, dict):
+            stack += list(v.keys()) + list(v.values())
+        elif isinstance(v, list):
+            stack += v
+    return False
 
 
 class BadRequest(Exception):
@@ -98,8 +148,8 @@ def json_body(cfg: AppConfig) -> Any:
     if not request.mimetype or request.mimetype != "application/json":
         raise BadRequest(415, [{"field": "Content-Type", "message": "must be application/json"}])
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as err:
+        return parse_json(raw)
+    except ValueError as err:
         raise BadRequest(400, [{"field": "body", "message": f"not valid JSON: {err}"}]) from None
 
 
