@@ -57,6 +57,9 @@ class WebConfig(ConfigModel):
         "draws only shipped geometry.",
     )
     tile_attribution: str = Field("", description="Attribution shown with tiles.")
+    max_connections: int = Field(
+        2000, ge=1, description="Most Socket.IO connections one web process holds; more are refused."
+    )
     push_interval_ms: int = Field(
         100, ge=10, le=5000, description="Deltas are batched this long before being pushed."
     )

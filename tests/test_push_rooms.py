@@ -232,3 +232,54 @@ def test_a_socket_client_in_an_area_room_gets_only_that_area(short_tmp: Path, ge
     finally:
         sio.disconnect()
         a.stop()
+
+
+def test_rooms_are_only_for_known_ids_and_stay_bounded(geo: Geography) -> None:
+    """Issue 13: a room per distinct string was kept for ever (60 sockets with 400 KB ids: +62 MB)."""
+    known = {"K-9"}
+    assert room_for("/case/K-9", geo, known.__contains__) == "case:K-9"
+    assert room_for("/case/K-10", geo, known.__contains__) is None  # no such case: no room
+    assert room_for("/case/" + "x" * 400_000, geo) is None
+    assert room_for("/case/a b<script>", geo) is None
+    assert room_for({"a": 1}, geo) is None  # type: ignore[arg-type]
+    rooms = Rooms(geo)
+    for i in range(3 * Rooms.FILTERS_KEPT):
+        rooms.filters(f"case:C-{i}")
+    assert rooms.cached() == Rooms.FILTERS_KEPT
+
+
+def test_connections_past_the_cap_are_refused(geo: Geography) -> None:
+    rooms = Rooms(geo, max_connections=2)
+    assert rooms.connect("a") and rooms.connect("b")
+    assert not rooms.connect("c")
+    rooms.leave("a")
+    assert rooms.connect("c") and rooms.connections() == 2
+
+
+def test_a_real_socket_past_the_cap_is_refused(short_tmp: Path) -> None:
+    """Over Socket.IO: with web.max_connections 2, a third client's connection is refused."""
+    import socketio
+
+    config = short_tmp / "config.yaml"
+    config.write_text("web:\n  max_connections: 2\n", encoding="utf-8")
+    a = App(short_tmp, "--no-simulator", "--config", str(config)).start()
+    clients = [socketio.Client(reconnection=False) for _ in range(3)]
+    try:
+        for c in clients[:2]:
+            c.connect(a.url, auth={"pathname": "/wall"}, transports=["websocket"])
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            clients[2].connect(a.url, auth={"pathname": "/wall"}, transports=["websocket"], wait_timeout=5)
+        clients[0].disconnect()
+        wait_for(lambda: _connects(clients[2], a.url), 10, 0.2, "a place after one left")
+    finally:
+        for c in clients:
+            c.disconnect()
+        a.stop()
+
+
+def _connects(client: Any, url: str) -> bool:
+    try:
+        client.connect(url, auth={"pathname": "/wall"}, transports=["websocket"], wait_timeout=5)
+    except Exception:
+        return False
+    return bool(client.connected)

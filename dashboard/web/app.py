@@ -7,10 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dash
+import redis
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.config import ROOT, AppConfig
+from dashboard.store import keys
 from dashboard.store.client import connect
 from dashboard.store.roles import mark_up_when_reachable
 from dashboard.web.api import register_all
@@ -56,16 +58,28 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 
     register_all(server, cfg, geo, client)
     socketio = SocketIO(server, async_mode="threading", logger=False)
-    rooms = Rooms(geo)
+    rooms = Rooms(geo, cfg.web.max_connections)
 
-    def on_connect(auth: Any = None) -> None:
+    def case_exists(case_id: str) -> bool:
+        """A case room only for a case the read models know (else any string would make a room)."""
+        try:
+            return bool(client.hexists(keys.CASE_INDEX, case_id))
+        except redis.RedisError:
+            return False
+
+    def on_connect(auth: Any = None) -> bool | None:
         """A page joins the room of its view (its socket sends ``auth.pathname``; a page may name
-        ``auth.view``): it then receives only the deltas of what it shows (docs/DATA.md, rooms)."""
+        ``auth.view``): it then receives only the deltas of what it shows (docs/DATA.md, rooms). Past
+        ``web.max_connections`` sockets the connection is refused (the page retries)."""
+        if not rooms.connect(request.sid):  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+            log.warning("socket refused: %d connections open (web.max_connections)", rooms.connections())
+            return False
         view = (auth.get("view") or auth.get("pathname")) if isinstance(auth, dict) else None
-        room = room_for(view if isinstance(view, str) else None, geo)
+        room = room_for(view if isinstance(view, str) else None, geo, case_exists)
         if room is not None:
             join_room(room)
-            rooms.join(request.sid, room)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+            rooms.join(request.sid, room)  # type: ignore[attr-defined]
+        return None
 
     def on_disconnect(*_: Any) -> None:
         """A page went away: its room may now be empty."""

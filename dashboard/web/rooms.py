@@ -8,18 +8,24 @@ values of what changed, as nested objects (docs/DATA.md, "Push to pages").
 
 from __future__ import annotations
 
+import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from dashboard.domain.counters import Path
 from dashboard.domain.geo import Geography
 from dashboard.domain.registry import default_registry
+from dashboard.domain.types import ID_PATTERN
 from dashboard.queries.snapshot import PathFilter, wall_path
 from dashboard.store.deltas import Delta
 from dashboard.store.paths import nest
 
 WALL_ROOM = "wall"
+MAX_VIEW = 200  # a page's path: longer is not one of ours
+CASE_ID = re.compile(ID_PATTERN)
 AREA_LEVELS = ("subdistrict", "community", "cell")  # drill-down pages /<level>/<area id>
 AREA_SCOPES = frozenset(AREA_LEVELS)
 TICKER_SENT = 15  # at most this many new ticker items in a message: the wall shows 15
@@ -32,14 +38,20 @@ Filters = tuple[PathFilter, TickFilter | None, DevFilter | None]
 WALL_FILTERS: Filters = (wall_path, None, None)
 
 
-def room_for(view: str | None, geo: Geography) -> str | None:
+def room_for(
+    view: str | None, geo: Geography, case_exists: Callable[[str], bool] = lambda _c: True
+) -> str | None:
     """The room of a page, from its path (or a view name): ``/`` and ``/wall`` → ``wall``;
-    ``/<subdistrict|community|cell>/<id>`` → ``area:<id>``; ``/case/<id>`` → ``case:<id>``; else None."""
+    ``/<subdistrict|community|cell>/<id>`` → ``area:<id>`` of a known area; ``/case/<id>`` →
+    ``case:<id>`` of a well-formed id that ``case_exists``; else None (the page gets no live updates)."""
+    if view is not None and (not isinstance(view, str) or len(view) > MAX_VIEW):
+        return None
     parts = [p for p in (view or "").split("?")[0].split("/") if p]
     if parts in ([], ["wall"]):
         return WALL_ROOM
     if len(parts) == 2 and parts[0] == "case":
-        return f"case:{parts[1]}"
+        case = unquote(parts[1])
+        return f"case:{case}" if CASE_ID.fullmatch(case) and case_exists(case) else None
     if len(parts) == 2 and parts[0] in AREA_LEVELS and parts[1] in _ids_at(geo, parts[0]):
         return f"area:{parts[1]}"
     return None
@@ -133,14 +145,27 @@ def room_message(room: str, batch: list[Delta], filters: Filters) -> dict[str, A
 
 
 class Rooms:
-    """Which Socket.IO rooms have members, and each room's message filter (built once, cached)."""
+    """Who is connected, which Socket.IO rooms have members, and each room's message filter (built
+    once, kept for the ``FILTERS_KEPT`` most recently used rooms)."""
 
-    def __init__(self, geo: Geography) -> None:
-        """Rooms of pages on ``geo``."""
+    FILTERS_KEPT = 512
+
+    def __init__(self, geo: Geography, max_connections: int = 2000) -> None:
+        """Rooms of pages on ``geo``; at most ``max_connections`` sockets at once."""
         self.geo = geo
+        self.max_connections = max_connections
         self._lock = threading.Lock()
+        self._connected: set[str] = set()
         self._room_of: dict[str, str] = {}  # sid -> room
-        self._filters: dict[str, Filters] = {}
+        self._filters: OrderedDict[str, Filters] = OrderedDict()
+
+    def connect(self, sid: str) -> bool:
+        """A socket connects: False (refuse it) when ``max_connections`` are already open."""
+        with self._lock:
+            if len(self._connected) >= self.max_connections:
+                return False
+            self._connected.add(sid)
+            return True
 
     def join(self, sid: str, room: str) -> None:
         """A page joined ``room``."""
@@ -151,6 +176,12 @@ class Rooms:
         """A page went away."""
         with self._lock:
             self._room_of.pop(sid, None)
+            self._connected.discard(sid)
+
+    def connections(self) -> int:
+        """Sockets open now."""
+        with self._lock:
+            return len(self._connected)
 
     def active(self) -> list[str]:
         """The rooms with at least one member."""
@@ -159,11 +190,22 @@ class Rooms:
 
     def filters(self, room: str) -> Filters:
         """(counter, ticker and device filters) of a room's deltas."""
-        got = self._filters.get(room)
-        if got is None:
-            got = self._build(room)
+        with self._lock:
+            got = self._filters.get(room)
+            if got is not None:
+                self._filters.move_to_end(room)
+                return got
+        got = self._build(room)
+        with self._lock:
             self._filters[room] = got
+            while len(self._filters) > self.FILTERS_KEPT:
+                self._filters.popitem(last=False)
         return got
+
+    def cached(self) -> int:
+        """Room filters kept now."""
+        with self._lock:
+            return len(self._filters)
 
     def _build(self, room: str) -> Filters:
         """Make a room's filters."""
