@@ -117,6 +117,14 @@ class IngestConfig(ConfigModel):
     buffer_size: int = Field(
         100_000, ge=100, description="Accepted records held while Redis is away; beyond it: 503."
     )
+    rate_per_s: float = Field(
+        1000,
+        gt=0,
+        description="Records a second each token's source may send (per web process); 429 over it.",
+    )
+    rate_burst: int = Field(
+        5000, ge=1, description="Records a source may send at once before the rate applies."
+    )
     journal_dir: Path | None = Field(
         None,
         description="Where the HTTP endpoints journal each accepted record until Redis has it (a 202 "
@@ -144,6 +152,12 @@ class Open311Config(ConfigModel):
         description="Client name -> api_key for POST. Put keys in the environment: `app: ${CB_311_KEY}`.",
     )
     jurisdiction_id: str = Field("440604", description="The jurisdiction this endpoint serves.")
+    rate_per_s: float = Field(
+        2, gt=0, description="Requests a second each api_key may POST (per web process)."
+    )
+    rate_burst: int = Field(
+        30, ge=1, description="Requests an api_key may POST at once before the rate applies."
+    )
 
 
 def _feed_config(item: Any) -> FeedConfig:

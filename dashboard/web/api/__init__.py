@@ -22,6 +22,7 @@ from dashboard.domain.geo import Geography
 from dashboard.store.sink import IngestEnv
 from dashboard.web.api import alert_ui, alerts, cases, devices, open311, read
 from dashboard.web.api.common import json_response
+from dashboard.web.api.limits import RateLimiter
 
 
 def register_all(server: Flask, cfg: AppConfig, geo: Geography, client: redis.Redis) -> IngestEnv:
@@ -33,8 +34,11 @@ def register_all(server: Flask, cfg: AppConfig, geo: Geography, client: redis.Re
     )  # fmt: skip
     server.before_request(_api_not_found)
     server.register_blueprint(read.blueprint(cfg, geo, client))
-    for module in (cases, open311, devices):
-        server.register_blueprint(module.blueprint(cfg, env))
+    per_token = RateLimiter(cfg.ingest.rate_per_s, cfg.ingest.rate_burst)  # shared by the token's endpoints
+    per_key = RateLimiter(cfg.open311.rate_per_s, cfg.open311.rate_burst)
+    for module in (cases, devices):
+        server.register_blueprint(module.blueprint(cfg, env, per_token))
+    server.register_blueprint(open311.blueprint(cfg, env, per_key))
     server.register_blueprint(alerts.blueprint(cfg, client))
     server.register_blueprint(alert_ui.blueprint())
     return env

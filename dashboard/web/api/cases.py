@@ -39,6 +39,7 @@ from dashboard.web.api.common import (
     json_response,
     require_token,
 )
+from dashboard.web.api.limits import RateLimiter, too_many
 
 log = logging.getLogger(__name__)
 
@@ -387,8 +388,8 @@ def ingest(env: IngestEnv, dedupe: Deduper, records: Sequence[CaseEvent]) -> Res
     return json_response(body, 202)
 
 
-def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
-    """The case-events endpoint, writing through the ``http-cases`` sink."""
+def blueprint(cfg: AppConfig, env: IngestEnv, limiter: RateLimiter) -> Blueprint:
+    """The case-events endpoint, writing through the ``http-cases`` sink (``limiter``: per source)."""
     bp = Blueprint("http_cases", __name__)
     dedupe = Deduper(quick_client(env.client))
     env.sink(FEED)  # made now, not racing on the first requests
@@ -402,6 +403,8 @@ def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
             records = validate_events(items, env, str(g.source))
         except BadRequest as err:
             return error_response(err)
+        if wait := limiter.take(str(g.source), len(records)):
+            return too_many(str(g.source), wait, limiter.rate, limiter.burst)
         return ingest(env, dedupe, records)
 
     return bp

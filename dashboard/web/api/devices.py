@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, g
 
 from dashboard.config import AppConfig
 from dashboard.domain.registry import Registry, default_registry
@@ -37,6 +37,7 @@ from dashboard.web.api.common import (
     json_response,
     require_token,
 )
+from dashboard.web.api.limits import RateLimiter, too_many
 
 FEED = "http-devices"  # the sink's name in health reports
 READING_FIELDS = ("sensor_id", "metric", "value", "unit", "time")
@@ -89,7 +90,7 @@ def validate_items(
     return records
 
 
-def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
+def blueprint(cfg: AppConfig, env: IngestEnv, limiter: RateLimiter) -> Blueprint:
     """The sensor-readings and camera-status endpoints, writing through the ``http-devices`` sink."""
     bp = Blueprint("http_devices", __name__)
     reg = default_registry()
@@ -102,6 +103,8 @@ def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
             records = validate_items(items, fields, build, reg, what)
         except BadRequest as err:
             return error_response(err)
+        if wait := limiter.take(str(g.source), len(records)):
+            return too_many(str(g.source), wait, limiter.rate, limiter.burst)
         if not accept(env, FEED, records):
             return busy()
         return json_response({"accepted": len(records)}, 202)

@@ -34,6 +34,7 @@ from dashboard.store.records import NOTE_MAX, CaseEvent
 from dashboard.store.sink import IngestEnv
 from dashboard.web.api.cases import check_url, locate, quick_client
 from dashboard.web.api.common import BadRequest, accept, json_body, json_response
+from dashboard.web.api.limits import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,11 @@ def parse_datetime(value: str, name: str) -> datetime:
 class Open311:
     """The GeoReport v2 resources over the catalogue, the geography and the case index."""
 
-    def __init__(self, cfg: AppConfig, env: IngestEnv) -> None:
-        """Serve ``cfg``'s jurisdiction from ``env``'s catalogue, geography and Redis."""
+    def __init__(self, cfg: AppConfig, env: IngestEnv, limiter: RateLimiter | None = None) -> None:
+        """Serve ``cfg``'s jurisdiction from ``env``'s catalogue, geography and Redis; ``limiter``: POSTs
+        per api_key."""
         self.cfg = cfg
+        self.limiter = limiter
         self.env = env
         self.cat: Catalogue = env.catalogue
         self.tz = ZoneInfo(cfg.timezone)
@@ -247,6 +250,12 @@ class Open311:
         """POST requests: validate, write a ``reported`` case event, answer the new request's id."""
         f = self.fields()
         client = self.client_name(f.get("api_key"))
+        if self.limiter is not None and (wait := self.limiter.take(client)):
+            raise Open311Error(
+                429,
+                f"api_key of {client!r} is over its limit of {self.limiter.rate:g} requests a second",
+                {"Retry-After": str(math.ceil(wait))},
+            )
         self.check_jurisdiction(f.get("jurisdiction_id"))
         et = self.event_type(f.get("service_code"))
         cell, lon, lat = self.point(f)
@@ -425,10 +434,10 @@ def discovery_document(host_url: str) -> dict[str, Any]:
     }
 
 
-def blueprint(cfg: AppConfig, env: IngestEnv) -> Blueprint:
+def blueprint(cfg: AppConfig, env: IngestEnv, limiter: RateLimiter | None = None) -> Blueprint:
     """The GeoReport v2 endpoint under /open311/v2 (and its service discovery document)."""
     bp = Blueprint("open311", __name__)
-    api = Open311(cfg, env)
+    api = Open311(cfg, env, limiter)
     env.sink(FEED)  # made now, not racing on the first requests
 
     @bp.get("/open311/discovery.json")
