@@ -89,6 +89,12 @@ class ProcessorConfig(ConfigModel):
     keep_closed_days: float = Field(
         90, gt=0, description="Closed cases stay in the case index (and Open311) this long, then go."
     )
+    idle_case_days: float = Field(
+        30,
+        gt=0,
+        description="An open case no event has touched this long leaves the live counters (it stays in "
+        "the case index, marked stale, and comes back with its next event).",
+    )
     claim_idle_ms: int = Field(
         30000, ge=1000, description="Pending records idle this long are reclaimed from a dead consumer."
     )

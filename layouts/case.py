@@ -80,8 +80,9 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
             urgent,
             html.Span(
                 t(f"step_{st.step}", lang) if st.valid else "–",
-                className="badge state" + (" late" if st.overdue and st.open else ""),
+                className="badge state" + (" late" if st.overdue and st.open and not st.stale else ""),
             ),
+            html.Span(t("case_stale", lang), className="badge stale") if st.open and st.stale else "",
         ],
         id=TITLE,
     )

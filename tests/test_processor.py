@@ -319,3 +319,28 @@ def test_median_stage_time_from_the_duration_histograms() -> None:
     day = {"dur:handle:1": "3", f"dur:handle:{counters.duration_bucket(30 * 60_000)}": "2", "reported": "9"}
     med = stage_medians(keys.day_key(DAY), day)
     assert set(med) == {"handle"} and 1.0 <= med["handle"] <= 1.5
+
+
+def test_idle_open_cases_leave_the_live_counters_and_come_back_with_an_event(r: redis.Redis) -> None:
+    """Issue 13: open cases no event touches for processor.idle_case_days (30) leave the live counters, so
+    a flood cannot inflate the wall for ever; they stay in the case index marked stale."""
+    clock = Clock()
+    p = make(r, clock=clock)
+    xadd(r, ev("IDLE", "reported", 0), ev("IDLE", "registered", 1), ev("BUSY", "reported", 2))
+    drain(p)
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "2" and r.zscore(keys.DEADLINES, "IDLE") is not None
+    clock.now += 29 * 24 * HOUR_MS
+    xadd(r, ev("BUSY", "registered", 3, ts=clock.now))  # BUSY is touched, IDLE is not
+    drain(p)
+    assert p.check_idle() == 0  # 29 days: not yet
+    clock.now += 2 * 24 * HOUR_MS
+    assert p.check_idle() == 1 and p.check_idle() == 0
+    idle = json.loads(r.hget(keys.CASE_INDEX, "IDLE") or "{}")
+    assert idle["open"] and idle["stale"]  # findable, marked stale
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "1" and r.hget(keys.COUNTERS, "open") == "1"  # BUSY only
+    assert r.zscore(keys.DEADLINES, "IDLE") is None and r.zscore(keys.OVERDUE, "IDLE") is None
+    assert sum(int(v) for k, v in r.hgetall(keys.OPEN).items() if k.startswith("district:")) == 1
+    xadd(r, ev("IDLE", "dispatched", 2, ts=clock.now))  # an event brings it back
+    drain(p)
+    assert not json.loads(r.hget(keys.CASE_INDEX, "IDLE") or "{}")["stale"]
+    assert r.hget(keys.CELL_OPEN, "ZM-0001") == "2"

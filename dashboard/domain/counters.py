@@ -79,6 +79,7 @@ class Summary:
     category: str
     overdue: bool
     deadline: int | None
+    stale: bool = False  # open, but untouched so long that it left the live counters
 
 
 class Clock:
@@ -159,7 +160,7 @@ def append_diff(
 def _state_part(s: Summary) -> Contrib:
     """Open (and overdue) by stage in every group of the case's place, department and category."""
     case = s.case
-    if not case.open or case.stage is None:
+    if not case.open or case.stage is None or s.stale:
         return Counter()
     return Counter(dict(_state_cells(s.place, case.department or "-", s.category, case.stage, s.overdue)))
 

@@ -70,6 +70,10 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     "tick_reopened": {"zh-CN": "核查未通过，退回 {dept} 重办", "en": "reopened, back to {dept}"},
     "tick_escalated": {"zh-CN": "上报上级", "en": "escalated"},
     "priority_urgent": {"zh-CN": "紧急", "en": "Urgent"},
+    "case_stale": {
+        "zh-CN": "长期未更新，已移出实时统计",
+        "en": "Stale: no update for a long time, out of the live counts",
+    },
     "priority_normal": {"zh-CN": "一般", "en": "Normal"},
     # durations: the two largest non-zero units ("3小时12分" / "3 h 12 min")
     "dur_day": {"zh-CN": "{n}天", "en": "{n} d"},

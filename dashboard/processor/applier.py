@@ -196,7 +196,7 @@ class CaseApplier:
             )
             st.spans = []
             return
-        st.valid = True
+        st.valid, st.stale = True, False  # an event touched it: back in the live counters if it had left
         st.step, st.open, st.ts = case.state, case.open, case.updated_ts
         st.reported_ts, st.closed_ts = case.reported_ts, case.closed_ts
         st.department, st.priority, st.level = case.department, case.priority, case.level
@@ -342,8 +342,12 @@ class CaseApplier:
 
     @staticmethod
     def _index_deadline(eff: Effects, case_id: str, st: CaseState) -> None:
-        """Keep the case in exactly one of the deadline and overdue sorted sets (or neither)."""
-        if st.open and st.deadline is not None and not st.overdue:
+        """Keep the case in exactly one of the deadline and overdue sorted sets (or neither; a stale case
+        in neither)."""
+        if st.stale:
+            eff.clear_deadline.add(case_id)
+            eff.clear_overdue.add(case_id)
+        elif st.open and st.deadline is not None and not st.overdue:
             eff.deadlines[case_id] = st.deadline
             eff.clear_overdue.add(case_id)
         elif st.open and st.deadline is not None and st.overdue:
@@ -352,6 +356,22 @@ class CaseApplier:
         else:
             eff.clear_deadline.add(case_id)
             eff.clear_overdue.add(case_id)
+
+    def mark_idle(self, cases: Mapping[str, CaseState], before: int) -> Effects:
+        """Effects of the open cases no event has touched since ``before``: they leave the live counters
+        (open, overdue, the deadline sets) and stay in the case index marked ``stale``."""
+        eff = Effects()
+        for case_id, st in cases.items():
+            if not st.open or st.stale or not st.valid or st.ts >= before:
+                continue
+            new = dataclasses.replace(st, stale=True)
+            case, _ = fold("", st.steps())
+            eff.inc.update(self.change(st, case, new, case))
+            eff.cases[case_id] = new
+            eff.folds[case_id] = case
+            self._index_deadline(eff, case_id, new)
+        eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
 
     def mark_overdue(self, cases: Mapping[str, CaseState], now: int) -> Effects:
         """Effects of the cases whose current stage deadline has passed by ``now``."""

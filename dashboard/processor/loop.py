@@ -51,6 +51,7 @@ Entry = tuple[str, str, dict[Any, Any]]  # (stream, id, fields)
 Dead = tuple[str, str, str, str]  # (stream, id, reason, the entry's fields as JSON)
 DEADLINE_CHECK_S = 1.0
 TRIM_EVERY_S = 60.0
+IDLE_CHECK_S = 60.0
 
 
 class Processor:
@@ -236,6 +237,37 @@ class Processor:
                 except redis.WatchError:
                     continue
 
+    def check_idle(self, limit: int = 1000) -> int:
+        """Take the open cases untouched for ``idle_case_days`` out of the live counters; return how many."""
+        now = self.clock()
+        before = now - int(self.cfg.idle_case_days * 86_400_000)
+        pipe: Any
+        with self.r.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(keys.CASE_INDEX)
+                    due = pipe.zrangebyscore(keys.OPEN_TOUCHED, "-inf", f"({before}", start=0, num=limit)
+                    if not due:
+                        pipe.reset()
+                        return 0
+                    cases = {k: CaseState.from_json(v) for k, v in _hmget(pipe, keys.CASE_INDEX, due).items()}
+                    eff = self.applier.mark_idle(cases, before)
+                    rest = {c: cases.get(c) for c in due if c not in eff.cases}
+                    fresh = {
+                        c: st.ts for c, st in rest.items() if st and st.open and st.valid and not st.stale
+                    }
+                    pipe.multi()
+                    if gone := sorted(set(rest) - set(fresh)):  # gone, closed or stale already
+                        pipe.zrem(keys.OPEN_TOUCHED, *gone)
+                    if fresh:  # touched after all: the index had an older time
+                        pipe.zadd(keys.OPEN_TOUCHED, fresh)
+                    queue_effects(pipe, eff, now)
+                    pipe.execute()
+                    self.applier.remember(eff)
+                    return len(eff.cases)
+                except redis.WatchError:
+                    continue
+
     def check_stale(self) -> int:
         """Mark the sensors whose last reading is too old as stale (``docs/DEVICES.md``) and publish
         them; return how many turned stale. A reading brings a sensor back (in its batch)."""
@@ -303,6 +335,9 @@ class Processor:
                 pass
         if self._every("stale", STALE_CHECK_S):
             self.check_stale()
+        if self._every("idle", IDLE_CHECK_S):
+            while self.check_idle() and not stop.is_set():
+                pass
         if self._every("trim", TRIM_EVERY_S):
             self.trim()
 

@@ -70,6 +70,11 @@ def _queue_cases(pipe: Any, eff: Effects) -> None:
     if eff.cases:
         eff.written = {k: v.to_json() for k, v in eff.cases.items()}
         pipe.hset(keys.CASE_INDEX, mapping=eff.written)
+        live = {k: v.ts for k, v in eff.cases.items() if v.open and not v.stale and v.valid}
+        if live:
+            pipe.zadd(keys.OPEN_TOUCHED, live)
+        if gone := sorted(set(eff.cases) - set(live)):
+            pipe.zrem(keys.OPEN_TOUCHED, *gone)
     if eff.new_cases:
         pipe.zadd(keys.CASES_BY_TIME, eff.new_cases)
     if drop := sorted(eff.clear_deadline - set(eff.deadlines)):

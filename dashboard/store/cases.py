@@ -50,6 +50,7 @@ class CaseState:
     events: list[list[Any]] = field(default_factory=list)  # [ts, seq, id, step, dept, actor, prio, note]
     spans: list[list[Any]] = field(default_factory=list)  # [started by, stage, entered, exited, deadline]
     held: list[str] = field(default_factory=list)  # the ids of events the lifecycle refused
+    stale: bool = False  # open but untouched for processor.idle_case_days: out of the live counters
 
     def to_json(self) -> str:
         """Compact JSON for the case index."""
@@ -87,6 +88,7 @@ class CaseState:
             category=self.category,
             overdue=self.overdue,
             deadline=self.deadline,
+            stale=self.stale,
         )
 
 
