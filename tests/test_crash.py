@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import redis
@@ -19,7 +20,7 @@ from dashboard.store import keys
 from dashboard.store.records import CaseEvent, encode
 from dashboard.store.server import EmbeddedRedis
 from tests.conftest import ROOT, wait_for
-from tests.test_processor import TS, models
+from tests.test_processor import models
 
 PATHS = [
     ["reported", "registered", "dispatched", "handled", "feedback", "verified", "closed"],
@@ -29,12 +30,15 @@ PATHS = [
 
 
 def workload(n_cases: int) -> list[CaseEvent]:
-    """Interleaved events of ``n_cases`` cases in real cells."""
+    """Interleaved events of ``n_cases`` cases in real cells, three days ago: every stage deadline has
+    passed (no deadline falls due while the test compares), and the real processor's time bounds (90 days
+    back) and idle check (30 days) keep them all."""
     rnd = random.Random(11)
+    base = (int(time.time()) // 3600 - 72) * 3_600_000
     cells = list(load_default_geography().cells)
     out = []
     for i in range(n_cases):
-        cell, ts = rnd.choice(cells), TS + rnd.randrange(3_600_000)
+        cell, ts = rnd.choice(cells), base + rnd.randrange(3_600_000)
         for n, step in enumerate(PATHS[i % len(PATHS)]):
             ts += rnd.randrange(60_000, 600_000)
             out.append(
