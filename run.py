@@ -104,6 +104,9 @@ def configure(args: argparse.Namespace) -> AppConfig:
             cfg.simulator.enabled = False
         if args.scenario is not None:
             cfg.simulator.scenario = args.scenario
+        if cfg.simulator.enabled and "time_scale" not in cfg.alerts.model_fields_set:
+            # a compressed demo: rule durations follow the simulator's clock unless set explicitly
+            cfg.alerts.time_scale = cfg.simulator.speed
         if cfg.simulator.scenario is not None and cfg.simulator.scenario not in SCENARIO_NAMES:
             raise ConfigError(
                 f"simulator.scenario: unknown scenario {cfg.simulator.scenario!r} "
@@ -190,7 +193,7 @@ class Children:
             self.common += ["--data-dir", str(cfg.redis.data_dir)]
         self.extra: dict[str, list[str]] = {
             "web": ["--host", cfg.web.host, "--port", str(cfg.web.port)],
-            "processor": [],
+            "processor": ["--speed", str(cfg.simulator.speed)] if args.speed is not None else [],
             "feeds": (["--speed", str(cfg.simulator.speed)] if args.speed is not None else [])
             + (["--seed", str(args.seed)] if args.seed is not None else [])
             + (["--no-simulator"] if args.no_simulator else []),

@@ -81,3 +81,17 @@ def test_relative_paths_follow_the_file(tmp_path: Path) -> None:
     p = tmp_path / "c.yaml"
     p.write_text("redis:\n  data_dir: state\n")
     assert load_config(p).redis.data_dir == tmp_path / "state"
+
+
+def test_speed_scales_rule_durations_unless_time_scale_is_set(tmp_path: Path) -> None:
+    """Issue 14: `run.py --scenario storm --speed 60` must raise its warnings within minutes."""
+    import run
+
+    assert run.configure(run.parse_args(["--speed", "60"])).alerts.time_scale == 60
+    assert run.configure(run.parse_args(["--speed", "60", "--no-simulator"])).alerts.time_scale == 1
+    explicit = tmp_path / "config.yaml"
+    explicit.write_text("alerts:\n  time_scale: 1\n", encoding="utf-8")
+    assert run.configure(run.parse_args(["--speed", "60", "--config", str(explicit)])).alerts.time_scale == 1
+    sped = tmp_path / "sped.yaml"
+    sped.write_text("simulator:\n  speed: 30\n", encoding="utf-8")
+    assert run.configure(run.parse_args(["--config", str(sped)])).alerts.time_scale == 30

@@ -45,7 +45,7 @@
     delete st.feeds;
     if (cells) { st.cells = clone(cells); }
     Object.keys(PARTS).forEach(function (k) { if (!isMap(st[k])) { st[k] = {}; } });
-    st.ticker = tickItems(st.ticker);
+    st.ticker = newestFirst(tickItems(st.ticker));
     st.overdue_top = st.overdue_top || [];
     if (typeof st.seq !== "number") { st.seq = -1; }
     return st;
@@ -82,6 +82,14 @@
   // A local day the page's counters are not of: they restart from a snapshot.
   function newDay(st, tz, now) { return !!(st && st.today) && need("format").dayKey(tz, now) !== st.today; }
 
+  // Ticker items newest first by their event time (a late event goes where its time puts it, not on
+  // top); equal times keep their order.
+  function newestFirst(items) {
+    return items.map(function (t, i) { return [t, i]; })
+      .sort(function (a, b) { return (b[0].ts - a[0].ts) || (a[1] - b[1]); })
+      .map(function (p) { return p[0]; });
+  }
+
   function tickKey(t) { return [t.ts, t.case, t.step, t.cell].join("|"); }
 
   // Apply one message (decide() said "apply"); returns the cell ids whose count changed.
@@ -93,11 +101,11 @@
       }
       merge(st, set);
     }
-    if (msg.ticker && msg.ticker.length) {  // oldest first on the wire; newest first on the page
+    if (msg.ticker && msg.ticker.length) {  // newest first on the page, by the events' own times
       var seen = {};
       st.ticker.forEach(function (t) { seen[tickKey(t)] = true; });
-      var fresh = tickItems(msg.ticker).filter(function (t) { return !seen[tickKey(t)]; }).reverse();
-      st.ticker = fresh.concat(st.ticker).slice(0, TICKER_KEEP);
+      var fresh = tickItems(msg.ticker).filter(function (t) { return !seen[tickKey(t)]; });
+      st.ticker = newestFirst(fresh.concat(st.ticker)).slice(0, TICKER_KEEP);
     }
     if (msg.overdue_top) { st.overdue_top = msg.overdue_top; }
     st.seq = Math.max(st.seq, msg.to);

@@ -136,7 +136,7 @@ def read_snapshot(client: Any, tz: ZoneInfo, cfg: AppConfig | None = None) -> di
         epoch=redis_epoch(client),
         feeds=read_freshness(client, cfg, now_ms) if cfg is not None else {},
         today=today,
-        ticker=[json.loads(t) for t in ticker],
+        ticker=sorted((json.loads(t) for t in ticker), key=lambda t: -int(t.get("ts") or 0)),  # newest first
         overdue_top=overdue_top(client, now_ms),
         flow_hour=flow_last_hour(client, tz, now),
         stage_median=stage_medians(hashes[4], rows[4]),

@@ -108,7 +108,7 @@ test("a message overlapping what the page has applies without repeating ticker i
 test("the ticker keeps the 20 newest", () => {
   const st = S.fromSnapshot(snapshot());
   const items = [];
-  for (let i = 0; i < 30; i++) { items.push([NOW - 30000 + i, "C-" + i, "ZM-0001", "CM-0101", "reported", null, "normal"]); }
+  for (let i = 0; i < 30; i++) { items.push([NOW - 4000 + i, "C-" + i, "ZM-0001", "CM-0101", "reported", null, "normal"]); }
   S.apply(st, delta(11, 11, { ticker: items.slice(0, 15) }), TZ, NOW);
   S.apply(st, delta(12, 12, { ticker: items.slice(15) }), TZ, NOW);
   assert.equal(st.ticker.length, S.TICKER_KEEP);
@@ -199,4 +199,14 @@ test("ticker items travel as lists and become objects", () => {
     [{ ts: 5, case: "K-1", cell: "ZM-0001", type: "CM-0101", step: "dispatched", dept: "cg", priority: "urgent" }]);
   assert.deepEqual(S.tickItems([[5, "K-1", "ZM-0001"]])[0].dept, null);
   assert.deepEqual(S.tickItems(undefined), []);
+});
+
+test("the ticker is newest first by event time, whatever the order things arrive in", () => {
+  const st = S.fromSnapshot(snapshot(), null);  // K-1 at NOW - 5000
+  S.apply(st, delta(11, 11, { ticker: [
+    [NOW - 1000, "K-9", "ZM-0001", "CM-0101", "reported", null, "normal"],
+    [NOW - 9000, "K-LATE", "ZM-0001", "CM-0101", "reported", null, "normal"],  // late: an old event
+    [NOW - 3000, "K-2", "ZM-0001", "CM-0101", "reported", null, "normal"],
+  ] }), TZ, NOW);
+  assert.deepEqual(st.ticker.map((t) => t.case), ["K-9", "K-2", "K-1", "K-LATE"]);
 });
