@@ -344,3 +344,27 @@ def test_idle_open_cases_leave_the_live_counters_and_come_back_with_an_event(r: 
     drain(p)
     assert not json.loads(r.hget(keys.CASE_INDEX, "IDLE") or "{}")["stale"]
     assert r.hget(keys.CELL_OPEN, "ZM-0001") == "2"
+
+
+def test_cases_overdue_on_arrival_reach_the_alert_rules_and_urgent_ones_rank_first(r: redis.Redis) -> None:
+    """Issue 14: back-filled cases already overdue never reached the overdue stream (the wall said "no
+    active warnings" with 29 overdue cases), and an urgent case 7 h late came 11th."""
+    from dashboard.queries.snapshot import overdue_top
+
+    clock = Clock(TS + 10 * 24 * HOUR_MS)
+    p = make(r, clock=clock)
+    xadd(
+        r,
+        ev("WORST", "reported", 0, ts=TS - 5000),
+        ev("LATE", "reported", 0, ts=TS),
+        ev("URGENT", "reported", 0, ts=TS + 5000, priority="urgent"),
+    )
+    drain(p)
+    went = [json.loads(f["d"])["case"] for _, f in r.xrange(keys.STREAM_OVERDUE)]
+    assert sorted(went) == ["LATE", "URGENT", "WORST"]
+    assert [c["case"] for c in overdue_top(r, clock.now)] == ["URGENT", "WORST", "LATE"]
+    assert overdue_top(r, clock.now)[0]["priority"] == "urgent"
+    xadd(r, ev("URGENT", "registered", 1, ts=clock.now))  # registered now: no longer overdue
+    drain(p)
+    assert [c["case"] for c in overdue_top(r, clock.now)] == ["WORST", "LATE"]
+    assert r.zcard(keys.OVERDUE_URGENT) == 0

@@ -1,4 +1,5 @@
-/* citybrain overdue: the overdue cases worst first (up to 8), each a link to its case with how late it is
+/* citybrain overdue: the overdue cases, urgent ones first (marked), then by how late (up to 8; the server
+   ranks them), each a link to its case with how late it is
    (recounted every second in place), its type, cell and department; the number of overdue cases. */
 (function (name, factory) {
   "use strict";
@@ -16,7 +17,8 @@
     return {
       total: (st.kpi || {}).overdue || 0,
       rows: (st.overdue_top || []).slice(0, SHOWN).map(function (it) {
-        return { case: it.case, cell: it.cell || "", dept: it.dept || null, type: it.type || null, deadline: it.deadline };
+        return { case: it.case, cell: it.cell || "", dept: it.dept || null, type: it.type || null, deadline: it.deadline,
+                 urgent: it.priority === "urgent" };
       }),
     };
   }
@@ -30,7 +32,8 @@
       var where = N.cellWords(meta, it.cell);
       return h("A", { className: "od-row", href: N.caseHref(it.case, lang), "data-case": it.case }, [
         h("Span", { className: "od-late", "data-index": k }, late(it, now, meta)),
-        h("Span", { className: "od-type" }, meta.types[it.type] || it.type || ""),
+        h("Span", { className: "od-type" }, [meta.types[it.type] || it.type || ""].concat(
+          it.urgent ? [h("Span", { className: "badge urgent" }, S.priority_urgent)] : [])),
         h("Span", { className: "od-where" }, [h("Span", { className: "cell-id" }, it.cell), " " + where.name]),
         h("Span", { className: "od-dept" }, it.dept ? meta.depts[it.dept] || it.dept : "–"),
       ]);

@@ -339,6 +339,9 @@ class CaseApplier:
                      "step": e.step, "dept": e.department or new.department, "priority": new.priority}
                 )  # fmt: skip
         self._index_deadline(eff, case_id, new)
+        arrived_late = new.open and new.overdue and not new.stale and new.deadline is not None
+        if arrived_late and (old is None or not old.overdue or old.deadline != new.deadline):
+            eff.went_overdue.append(_overdue_item(case_id, new, now))  # overdue on arrival (a back-fill)
 
     @staticmethod
     def _index_deadline(eff: Effects, case_id: str, st: CaseState) -> None:
@@ -385,9 +388,12 @@ class CaseApplier:
             eff.cases[case_id] = new
             eff.folds[case_id] = case
             self._index_deadline(eff, case_id, new)
-            eff.went_overdue.append(
-                {"case": case_id, "cell": st.cell, "dept": st.department or "", "stage": st.stage or "",
-                 "priority": st.priority, "deadline": st.deadline, "ts": now}
-            )  # fmt: skip
+            eff.went_overdue.append(_overdue_item(case_id, st, now))
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
         return eff
+
+
+def _overdue_item(case_id: str, st: CaseState, now: int) -> dict[str, Any]:
+    """The overdue stream's record of a case gone past its stage deadline (the alert rules read it)."""
+    return {"case": case_id, "cell": st.cell, "dept": st.department or "", "stage": st.stage or "",
+            "priority": st.priority, "deadline": st.deadline, "ts": now}  # fmt: skip

@@ -85,6 +85,14 @@ def _queue_cases(pipe: Any, eff: Effects) -> None:
         pipe.zadd(keys.DEADLINES, eff.deadlines)
     if eff.overdue:
         pipe.zadd(keys.OVERDUE, eff.overdue)
+    if eff.cases:  # the urgent ones among the overdue, so the wall can rank them first
+        urgent = {
+            k: eff.overdue[k] for k, v in eff.cases.items() if k in eff.overdue and v.priority == "urgent"
+        }
+        if urgent:
+            pipe.zadd(keys.OVERDUE_URGENT, urgent)
+        if not_urgent := sorted(set(eff.cases) - set(urgent)):
+            pipe.zrem(keys.OVERDUE_URGENT, *not_urgent)
 
 
 def _queue_devices(pipe: Any, eff: Effects) -> None:

@@ -44,8 +44,14 @@ def wall_path(path: Path) -> bool:
 
 
 def overdue_top(client: Any, now_ms: int, n: int = OVERDUE_TOP) -> list[dict[str, Any]]:
-    """The ``n`` cases longest past their deadline, with what a duty officer needs to see."""
-    ids = client.zrange(keys.OVERDUE, 0, n - 1, withscores=True)
+    """The ``n`` overdue cases a duty officer must see first: the urgent ones, then the others, each
+    group longest past its deadline first; with what the officer needs to see."""
+    urgent = client.zrange(keys.OVERDUE_URGENT, 0, n - 1, withscores=True)
+    first = {i for i, _ in urgent}
+    rest = [
+        x for x in client.zrange(keys.OVERDUE, 0, n - 1 + len(urgent), withscores=True) if x[0] not in first
+    ]
+    ids = (urgent + rest)[:n]
     cases = read_cases(client, [i for i, _ in ids])
     out = []
     for case_id, due in ids:

@@ -83,12 +83,15 @@ test("overdue rows, worst first as the server ranks them, with how late", () => 
   const top = [{ case: "K-9", cell: "ZM-0001", dept: "sw", type: "CM-0101", deadline: NOW - 3 * 3600000 - 60000, extra: 1 }];
   const m = O.model(state({ overdue_top: top }));
   assert.equal(m.total, 2);
-  assert.deepEqual(m.rows, [{ case: "K-9", cell: "ZM-0001", dept: "sw", type: "CM-0101", deadline: top[0].deadline }]);
+  assert.deepEqual(m.rows, [{ case: "K-9", cell: "ZM-0001", dept: "sw", type: "CM-0101", deadline: top[0].deadline, urgent: false }]);
   assert.equal(O.late(m.rows[0], NOW, zh), "3小时1分");
   assert.equal(O.late(m.rows[0], NOW, en), "3 h 1 min");
   const text = dom.textOf(O.view(m, en, NOW));
   assert.equal(text, "23 h 1 minStreet vendingZM-0001 Zumiao Grid 1Water");
   assert.equal(O.view(O.model(state()), en, NOW)[1].props.children, en.strings.overdue_none);
+  const urgent = O.model(state({ overdue_top: [Object.assign({}, top[0], { priority: "urgent" })] }));
+  assert.equal(urgent.rows[0].urgent, true);
+  assert.equal(dom.textOf(O.view(urgent, en, NOW)), "23 h 1 minStreet vendingUrgentZM-0001 Zumiao Grid 1Water");
 });
 
 test("categories: today's reported cases per category, their total and shares", () => {
