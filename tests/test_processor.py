@@ -359,7 +359,13 @@ def test_cases_overdue_on_arrival_reach_the_alert_rules_and_urgent_ones_rank_fir
         ev("LATE", "reported", 0, ts=TS),
         ev("URGENT", "reported", 0, ts=TS + 5000, priority="urgent"),
     )
+    xadd(r, ev("GONE", "reported", 0, ts=TS))
     drain(p)
+    xadd(r, ev("GONE", "cancelled", 1, ts=TS + 60_000))  # the back-fill's next event: no longer overdue
+    drain(p)
+    assert r.xlen(keys.STREAM_OVERDUE) == 0  # a back-fill's cases are told only if they stay overdue
+    clock.now += 10_000
+    assert p.check_arrived() == 4 and p.check_arrived() == 0
     went = [json.loads(f["d"])["case"] for _, f in r.xrange(keys.STREAM_OVERDUE)]
     assert sorted(went) == ["LATE", "URGENT", "WORST"]
     assert [c["case"] for c in overdue_top(r, clock.now)] == ["URGENT", "WORST", "LATE"]

@@ -56,6 +56,7 @@ class Effects:
     clear_overdue: set[str] = field(default_factory=set)
     ticker: list[dict[str, Any]] = field(default_factory=list)
     went_overdue: list[dict[str, Any]] = field(default_factory=list)
+    arrived_overdue: set[str] = field(default_factory=set)  # cases overdue on arrival (checked again later)
     dead: list[tuple[str, str, str, str]] = field(default_factory=list)  # stream, id, reason, raw
     duplicates: int = 0
     applied: int = 0
@@ -341,7 +342,7 @@ class CaseApplier:
         self._index_deadline(eff, case_id, new)
         arrived_late = new.open and new.overdue and not new.stale and new.deadline is not None
         if arrived_late and (old is None or not old.overdue or old.deadline != new.deadline):
-            eff.went_overdue.append(_overdue_item(case_id, new, now))  # overdue on arrival (a back-fill)
+            eff.arrived_overdue.add(case_id)  # a back-fill: told to the rules if still so in a few seconds
 
     @staticmethod
     def _index_deadline(eff: Effects, case_id: str, st: CaseState) -> None:
@@ -374,6 +375,16 @@ class CaseApplier:
             eff.folds[case_id] = case
             self._index_deadline(eff, case_id, new)
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
+        return eff
+
+    @staticmethod
+    def still_overdue(cases: Mapping[str, CaseState], now: int) -> Effects:
+        """The overdue stream's records of cases that arrived overdue and still are (a back-fill's cases
+        move on within seconds as their later events arrive: only those that stay overdue are told)."""
+        eff = Effects()
+        for case_id, st in cases.items():
+            if st.open and st.overdue and not st.stale and st.deadline is not None:
+                eff.went_overdue.append(_overdue_item(case_id, st, now))
         return eff
 
     def mark_overdue(self, cases: Mapping[str, CaseState], now: int) -> Effects:

@@ -237,6 +237,21 @@ class Processor:
                 except redis.WatchError:
                     continue
 
+    def check_arrived(self, limit: int = 1000) -> int:
+        """Tell the alert rules (the overdue stream) of the cases that arrived overdue some seconds ago
+        and still are; return how many."""
+        now = self.clock()
+        due = self.r.zrangebyscore(keys.ARRIVED_OVERDUE, "-inf", now, start=0, num=limit)
+        if not due:
+            return 0
+        cases = {k: CaseState.from_json(v) for k, v in _hmget(self.r, keys.CASE_INDEX, due).items()}
+        eff = self.applier.still_overdue(cases, now)
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.zrem(keys.ARRIVED_OVERDUE, *due)
+            queue_effects(pipe, eff, now)
+            pipe.execute()
+        return len(due)
+
     def check_idle(self, limit: int = 1000) -> int:
         """Take the open cases untouched for ``idle_case_days`` out of the live counters; return how many."""
         now = self.clock()
@@ -332,6 +347,8 @@ class Processor:
         """The timers between batches: deadlines every second, staleness every STALE_CHECK_S, trim."""
         if self._every("deadlines", DEADLINE_CHECK_S):
             while self.check_deadlines() and not stop.is_set():
+                pass
+            while self.check_arrived() and not stop.is_set():
                 pass
         if self._every("stale", STALE_CHECK_S):
             self.check_stale()

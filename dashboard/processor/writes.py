@@ -48,6 +48,9 @@ return #ARGV
 """
 
 
+ARRIVED_GRACE_MS = 10_000  # a case overdue on arrival is told to the rules if still so this much later
+
+
 def queue_effects(pipe: Any, eff: Effects, now: int) -> None:
     """Queue every write of a batch (or a deadline check) on a MULTI pipeline."""
     _queue_cases(pipe, eff)
@@ -124,6 +127,8 @@ def _queue_logs(pipe: Any, eff: Effects, now: int) -> None:
     if eff.ticker:
         pipe.lpush(keys.TICKER, *[json.dumps(t, ensure_ascii=False) for t in eff.ticker])
         pipe.ltrim(keys.TICKER, 0, keys.TICKER_LEN - 1)
+    if eff.arrived_overdue:
+        pipe.zadd(keys.ARRIVED_OVERDUE, {c: now + ARRIVED_GRACE_MS for c in eff.arrived_overdue})
     for item in eff.went_overdue:
         pipe.xadd(keys.STREAM_OVERDUE, {"d": json.dumps(item)}, maxlen=keys.OVERDUE_MAXLEN, approximate=True)
     for stream, eid, reason, raw in eff.dead:

@@ -34,6 +34,7 @@ CASE_INDEX = f"{TAG}:rm:case"  # hash case id -> JSON of store.cases.CaseState
 CASES_BY_TIME = f"{TAG}:rm:cases-by-time"  # sorted set case id -> reported time (ms)
 DEADLINES = f"{TAG}:rm:deadlines"  # sorted set case id -> deadline of its current stage (not yet overdue)
 OPEN_TOUCHED = f"{TAG}:rm:open-touched"  # sorted set open case id -> time of its last event (idle check)
+ARRIVED_OVERDUE = f"{TAG}:rm:arrived-overdue"  # sorted set case -> when to check it (overdue on arrival)
 OVERDUE_URGENT = f"{TAG}:rm:overdue-urgent"  # sorted set: the urgent cases of OVERDUE, same scores
 OVERDUE = f"{TAG}:rm:overdue"  # sorted set case id -> deadline (overdue now; smallest = worst)
 TICKER = f"{TAG}:rm:ticker"  # list of the latest case events (JSON), newest first

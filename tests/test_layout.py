@@ -1,0 +1,71 @@
+"""The leaders' page (/) at the sizes people use it (issue 14): a desk from 1366x768 to 1920x1080 and a
+390x844 phone. Nothing lies outside the viewport horizontally (the page may scroll vertically), no two
+panels' boxes intersect, and no figure's text overflows its box. Screenshots: docs/screens/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import App, wait_for
+
+SIZES = [(1366, 768), (1536, 864), (1920, 1080), (390, 844)]
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screens"
+
+# The boxes that must not overlap: the header's parts, each panel of a column, the map, the ticker.
+MEASURE = """
+const sel = ['.wall-header .title', '.wall-header .status', '.kpi', '.wall-col > *', '.wall-map',
+             '.wall-ticker'];
+const els = [...new Set(sel.flatMap(s => [...document.querySelectorAll(s)]))]
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
+const boxes = els.map(e => { const r = e.getBoundingClientRect();
+  return {name: (e.id || e.className || e.tagName).toString().slice(0, 60), x: r.left, y: r.top + scrollY,
+          w: r.width, h: r.height}; });
+const hits = [];
+for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
+  if (els[i].contains(els[j]) || els[j].contains(els[i])) continue;
+  const a = boxes[i], b = boxes[j];
+  const dx = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  if (dx > 1 && dy > 1) hits.push(a.name + ' x ' + b.name);
+}
+const over = [...document.querySelectorAll('.kpi-value, .flow-open, .panel-title, .od-late, .kpi-label')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.id || e.className) + ': ' + e.textContent.slice(0, 30));
+const d = document.documentElement;
+return {hits, over, scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, n: els.length};
+"""
+
+
+def count(browser: Any, selector: str) -> int:
+    return int(browser.execute_script("return document.querySelectorAll(arguments[0]).length", selector))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    from tests.support import temp_dir
+
+    with temp_dir("cbly-") as folder:
+        running = App(folder, "--seed", "7").start()  # the simulator's warm start fills every panel
+        yield running
+        running.stop()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_home_fits_every_screen_without_overlap(app: App, browser: Any, width: int, height: int) -> None:
+    browser.set_window_size(width, height)
+    browser.get(app.url + "/")
+    wait_for(lambda: count(browser, ".od-row, #overdue-list .muted"), 30, 0.2, "the panels filled")
+    wait_for(lambda: count(browser, ".leaflet-interactive") > 400, 30, 0.2, "the map drawn")
+    got = browser.execute_script(MEASURE)
+    if SHOTS.is_dir():
+        browser.save_screenshot(str(SHOTS / f"home-{width}x{height}.png"))
+    assert got["n"] > 15, got  # the panels were found
+    assert got["scrollWidth"] <= got["clientWidth"], f"wider than the screen: {got}"
+    assert not got["hits"], got["hits"]
+    assert not got["over"], got["over"]
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [m for m in severe if "LatLng" in m or "Uncaught" in m], severe
