@@ -374,3 +374,20 @@ def test_cases_overdue_on_arrival_reach_the_alert_rules_and_urgent_ones_rank_fir
     drain(p)
     assert [c["case"] for c in overdue_top(r, clock.now)] == ["WORST", "LATE"]
     assert r.zcard(keys.OVERDUE_URGENT) == 0
+
+
+def test_cases_due_within_the_hour_are_counted_soonest_first(r: redis.Redis) -> None:
+    from dashboard.queries.snapshot import due_soon
+
+    clock = Clock(TS)
+    p = make(r, clock=clock)
+    xadd(
+        r, ev("SOON", "reported", 0, ts=TS - 5 * 60_000, priority="urgent")
+    )  # urgent: registered within 15 min
+    xadd(r, ev("LATER", "reported", 0, ts=TS - 10 * 60_000))  # due in 50 min
+    xadd(r, ev("FAR", "reported", 0, ts=TS), ev("FAR", "registered", 1, ts=TS))  # dispatch due in 30 min
+    drain(p)
+    got = due_soon(r, clock.now)
+    assert got["n"] == 3 and [c["case"] for c in got["top"]] == ["SOON", "FAR", "LATER"]
+    assert got["top"][0]["priority"] == "urgent" and got["top"][0]["deadline"] == TS + 10 * 60_000
+    assert due_soon(r, clock.now, within_ms=35 * 60_000)["n"] == 2

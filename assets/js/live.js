@@ -91,6 +91,7 @@
     need("freshness").heard();
     cur.st.flow_hour = flow.flow_hour || {};
     cur.st.stage_median = flow.stage_median || cur.st.stage_median || {};
+    if (flow.due_soon) { cur.st.due_soon = flow.due_soon; }
     cur.painter.schedule();
   }
 

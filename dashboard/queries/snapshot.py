@@ -22,6 +22,8 @@ from dashboard.store.cases import read_cases
 from dashboard.store.paths import hash_paths, nest
 
 OVERDUE_TOP = 20
+DUE_SOON_MS = 3_600_000  # "due within the hour"
+DUE_SOON_SHOWN = 3
 TICKER_SHOWN = 20  # kept by the page (and in a snapshot)
 WALL_SCOPES = frozenset({"district", "subdistrict", "dept", "cat"})  # the wall's open and overdue groups
 WALL_DAY_SCOPES = frozenset({"dept", "cat", "subdistrict"})  # per-day groups the wall keeps
@@ -66,6 +68,23 @@ def overdue_top(client: Any, now_ms: int, n: int = OVERDUE_TOP) -> list[dict[str
     return out
 
 
+def due_soon(
+    client: Any, now_ms: int, within_ms: int = DUE_SOON_MS, n: int = DUE_SOON_SHOWN
+) -> dict[str, Any]:
+    """The open cases whose stage deadline falls within the next hour: how many, and the ``n`` soonest
+    with what the duty officer needs to see (the overdue list's "due within the hour" section)."""
+    total = int(client.zcount(keys.DEADLINES, now_ms, now_ms + within_ms))
+    ids = client.zrangebyscore(keys.DEADLINES, now_ms, now_ms + within_ms, start=0, num=n, withscores=True)
+    cases = read_cases(client, [i for i, _ in ids])
+    top = [
+        {"case": c, "cell": cases[c].cell, "type": cases[c].event_type, "stage": cases[c].stage,
+         "priority": cases[c].priority, "deadline": int(due)}
+        for c, due in ids
+        if c in cases
+    ]  # fmt: skip
+    return {"n": total, "top": top}
+
+
 def flow_last_hour(client: Any, tz: ZoneInfo, now: datetime | None = None) -> dict[str, int]:
     """Cases that entered each stage in the last hour (sum of the 5-minute slots)."""
     now = now or datetime.now(tz)
@@ -97,7 +116,11 @@ def stage_medians(day_key: str, day: dict[str, Any]) -> dict[str, float]:
 def flow_message(client: Any, tz: ZoneInfo) -> dict[str, Any]:
     """The periodic "flow" message: stage entries in the last hour and today's median stage times."""
     key = keys.day_key(datetime.now(tz).strftime("%Y%m%d"))
-    return {"flow_hour": flow_last_hour(client, tz), "stage_median": stage_medians(key, client.hgetall(key))}
+    return {
+        "flow_hour": flow_last_hour(client, tz),
+        "stage_median": stage_medians(key, client.hgetall(key)),
+        "due_soon": due_soon(client, epoch_ms()),
+    }
 
 
 def redis_epoch(client: Any) -> str:
@@ -144,6 +167,7 @@ def read_snapshot(client: Any, tz: ZoneInfo, cfg: AppConfig | None = None) -> di
         today=today,
         ticker=sorted((json.loads(t) for t in ticker), key=lambda t: -int(t.get("ts") or 0)),  # newest first
         overdue_top=overdue_top(client, now_ms),
+        due_soon=due_soon(client, now_ms),
         flow_hour=flow_last_hour(client, tz, now),
         stage_median=stage_medians(hashes[4], rows[4]),
         alerts=read_alerts(client),

@@ -143,3 +143,18 @@ test("the rotation's view is a function of the clock plus the steps taken", () =
   assert.equal(W.indexAt(meta, 0, -1), 4);
   assert.equal(W.indexAt({ rotate_s: 0, views: meta.views }, 99999999, 2), 2);
 });
+
+test("due within the hour: how many, the soonest with a countdown, 'due now' once passed", () => {
+  const O = js("overdue");
+  const soon = { n: 4, top: [{ case: "D-1", cell: "ZM-0001", type: "CM-0101", deadline: NOW + 12 * 60000, priority: "urgent" }] };
+  const m = O.model(state({ due_soon: soon }));
+  assert.equal(m.soon.n, 4);
+  assert.deepEqual(m.soon.rows[0], { case: "D-1", cell: "ZM-0001", type: "CM-0101", deadline: NOW + 12 * 60000, urgent: true });
+  assert.equal(O.dueIn(m.soon.rows[0], NOW, en), "in 12 min");
+  assert.equal(O.dueIn(m.soon.rows[0], NOW, zh), "还剩12分");
+  assert.equal(O.dueIn(m.soon.rows[0], NOW + 13 * 60000, en), "due now");
+  const text = dom.textOf(O.view(m, en, NOW));
+  assert.ok(text.includes("Due within the hour4") && text.includes("in 12 minStreet vendingUrgent"), text);
+  assert.equal(O.model(state()).soon.n, 0);  // none: no section
+  assert.ok(!dom.textOf(O.view(O.model(state()), en, NOW)).includes("Due within"));
+});
