@@ -224,6 +224,8 @@ def app_geo() -> Any:
 
 
 def test_deep_links_load_directly_and_stay_live(app: App, browser: Any) -> None:
+    # the processor's health job scores every area every 10 s: the page shows the score once there is one
+    wait_for(lambda: app.client().hexists(keys.HEALTH, "ZM-C01"), 30, 0.2, "the first health scores")
     browser.get(app.url + "/community/ZM-C01?lang=en")
     wait_for(lambda: on_area(browser, "community", "ZM-C01", "Tapo Community"), 30, what="deep community")
     crumbs = browser.find_element(By.ID, page.BREADCRUMBS).text
