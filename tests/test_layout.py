@@ -19,10 +19,11 @@ SIZES = [(1366, 768), (1536, 864), (1920, 1080), (390, 844)]
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screens"
 KEEP_SHOTS = os.environ.get("CB_SCREENSHOTS") == "1"  # CB_SCREENSHOTS=1 pytest tests/test_layout.py
 
-# The boxes that must not overlap: the header's parts, each panel of a column, the map, the ticker.
+# Given the boxes that must not overlap (arguments[0]) and the texts that must fit (arguments[1]): the
+# pairs of those boxes that intersect (neither holding the other), the boxes past the right edge, the
+# texts wider than their box, and the page's width against the viewport's.
 MEASURE = """
-const sel = ['.wall-header .title', '.wall-header .status', '.kpi', '.wall-col > *', '.wall-map',
-             '.wall-ticker'];
+const [sel, texts] = arguments;
 const els = [...new Set(sel.flatMap(s => [...document.querySelectorAll(s)]))]
   .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
 const boxes = els.map(e => { const r = e.getBoundingClientRect();
@@ -36,12 +37,28 @@ for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
   const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
   if (dx > 1 && dy > 1) hits.push(a.name + ' x ' + b.name);
 }
-const over = [...document.querySelectorAll('.kpi-value, .flow-open, .panel-title, .od-late, .kpi-label')]
+const d = document.documentElement;
+const outside = boxes.filter(b => b.x + b.w > d.clientWidth + 1).map(b => b.name);
+const over = texts.flatMap(s => [...document.querySelectorAll(s)])
   .filter(e => e.scrollWidth > e.clientWidth + 1)
   .map(e => (e.id || e.className) + ': ' + e.textContent.slice(0, 30));
-const d = document.documentElement;
-return {hits, over, scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, n: els.length};
+return {hits, outside, over, scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, n: els.length};
 """
+HOME_BOXES = [
+    ".wall-header .title",
+    ".wall-header .status",
+    ".kpi",
+    ".wall-col > *",
+    ".wall-map",
+    ".wall-ticker",
+]
+HOME_TEXTS = [".kpi-value", ".flow-open", ".panel-title", ".od-late", ".kpi-label"]
+PAGE_BOXES = [".panel", ".kpi", ".area-map-box", ".case-map-box", ".area-header > *", ".case-header > *",
+              ".alerts-filters"]  # fmt: skip
+
+
+def measure(browser: Any, boxes: list[str], texts: list[str]) -> dict[str, Any]:
+    return dict(browser.execute_script(MEASURE, boxes, texts))
 
 
 def count(browser: Any, selector: str) -> int:
@@ -64,7 +81,7 @@ def test_home_fits_every_screen_without_overlap(app: App, browser: Any, width: i
     browser.get(app.url + "/")
     wait_for(lambda: count(browser, ".od-row, #overdue-list .muted"), 30, 0.2, "the panels filled")
     wait_for(lambda: count(browser, ".leaflet-interactive") > 400, 30, 0.2, "the map drawn")
-    got = browser.execute_script(MEASURE)
+    got = measure(browser, HOME_BOXES, HOME_TEXTS)
     if KEEP_SHOTS:
         browser.save_screenshot(str(SHOTS / f"home-{width}x{height}.png"))
     assert got["n"] > 15, got  # the panels were found
@@ -75,26 +92,6 @@ def test_home_fits_every_screen_without_overlap(app: App, browser: Any, width: i
     assert not [m for m in severe if "LatLng" in m or "Uncaught" in m], severe
 
 
-PAGE_MEASURE = """
-const sel = ['.panel', '.kpi', '.area-map-box', '.case-map-box', '.area-header > *', '.case-header > *',
-             '.alerts-filters'];
-const els = [...new Set(sel.flatMap(s => [...document.querySelectorAll(s)]))]
-  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
-const boxes = els.map(e => { const r = e.getBoundingClientRect();
-  return {name: (e.id || e.className || e.tagName).toString().slice(0, 60), x: r.left, y: r.top + scrollY,
-          w: r.width, h: r.height, right: r.right}; });
-const hits = [];
-for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
-  if (els[i].contains(els[j]) || els[j].contains(els[i])) continue;
-  const a = boxes[i], b = boxes[j];
-  const dx = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  if (dx > 1 && dy > 1) hits.push(a.name + ' x ' + b.name);
-}
-const d = document.documentElement;
-const outside = boxes.filter(b => b.right > d.clientWidth + 1).map(b => b.name);
-return {hits, outside, scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, n: els.length};
-"""
 PAGES = ["/cell/ZM-0001", "/subdistrict/ZM", "/alerts", "/case/{case}"]
 
 
@@ -108,8 +105,8 @@ def test_pages_fit_every_screen_without_overlap(
     browser.set_window_size(width, height)
     browser.get(app.url + page.format(case=case))
     wait_for(lambda: count(browser, ".panel, .alerts-filters") >= 1, 30, 0.2, "the page's panels")
-    wait_for(lambda: browser.execute_script(PAGE_MEASURE)["n"] >= 3, 30, 0.2, "the page laid out")
-    got = browser.execute_script(PAGE_MEASURE)
+    wait_for(lambda: measure(browser, PAGE_BOXES, [])["n"] >= 3, 30, 0.2, "the page laid out")
+    got = measure(browser, PAGE_BOXES, [])
     name = page.strip("/").split("/")[0]
     if KEEP_SHOTS:
         browser.save_screenshot(str(SHOTS / f"{name}-{width}x{height}.png"))

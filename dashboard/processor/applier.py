@@ -361,6 +361,15 @@ class CaseApplier:
             eff.clear_deadline.add(case_id)
             eff.clear_overdue.add(case_id)
 
+    def _restate(self, eff: Effects, case_id: str, old: CaseState, new: CaseState) -> None:
+        """A timer changes a stored case (overdue, stale) without a new event: its counters move from
+        ``old`` to ``new`` and it is indexed again."""
+        case, _ = fold("", old.steps())
+        eff.inc.update(self.change(old, case, new, case))
+        eff.cases[case_id] = new
+        eff.folds[case_id] = case
+        self._index_deadline(eff, case_id, new)
+
     def mark_idle(self, cases: Mapping[str, CaseState], before: int) -> Effects:
         """Effects of the open cases no event has touched since ``before``: they leave the live counters
         (open, overdue, the deadline sets) and stay in the case index marked ``stale``."""
@@ -368,12 +377,7 @@ class CaseApplier:
         for case_id, st in cases.items():
             if not st.open or st.stale or not st.valid or st.ts >= before:
                 continue
-            new = dataclasses.replace(st, stale=True)
-            case, _ = fold("", st.steps())
-            eff.inc.update(self.change(st, case, new, case))
-            eff.cases[case_id] = new
-            eff.folds[case_id] = case
-            self._index_deadline(eff, case_id, new)
+            self._restate(eff, case_id, st, dataclasses.replace(st, stale=True))
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
         return eff
 
@@ -393,12 +397,7 @@ class CaseApplier:
         for case_id, st in cases.items():
             if not st.open or st.overdue or st.deadline is None or st.deadline > now:
                 continue
-            new = dataclasses.replace(st, overdue=True)
-            case, _ = fold("", st.steps())
-            eff.inc.update(self.change(st, case, new, case))
-            eff.cases[case_id] = new
-            eff.folds[case_id] = case
-            self._index_deadline(eff, case_id, new)
+            self._restate(eff, case_id, st, dataclasses.replace(st, overdue=True))
             eff.went_overdue.append(_overdue_item(case_id, st, now))
         eff.inc = Counter({k: v for k, v in eff.inc.items() if v})
         return eff

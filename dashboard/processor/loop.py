@@ -27,10 +27,10 @@ from dashboard.domain.devices import STALE, STALE_CHECK_S, is_stale, reading_ts
 from dashboard.domain.registry import Registry, default_registry
 from dashboard.domain.sla import SlaConfig
 from dashboard.domain.types import epoch_ms
-from dashboard.processor.applier import CaseApplier
+from dashboard.processor.applier import CaseApplier, Effects
 from dashboard.processor.writes import queue_effects
 from dashboard.store import keys
-from dashboard.store.cases import CaseState
+from dashboard.store.cases import CaseState, read_cases
 from dashboard.store.client import has_bad_text
 from dashboard.store.deltas import queue_publish
 from dashboard.store.records import (
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 Entry = tuple[str, str, dict[Any, Any]]  # (stream, id, fields)
 Dead = tuple[str, str, str, str]  # (stream, id, reason, the entry's fields as JSON)
+Queue = Callable[[Any], None]  # more writes a timer queues on the MULTI pipeline
 DEADLINE_CHECK_S = 1.0
 TRIM_EVERY_S = 60.0
 IDLE_CHECK_S = 60.0
@@ -217,25 +218,14 @@ class Processor:
     def check_deadlines(self, limit: int = 1000) -> int:
         """Mark the cases whose stage deadline has passed as overdue; return how many."""
         now = self.clock()
-        pipe: Any
-        with self.r.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    pipe.watch(keys.CASE_INDEX)
-                    due = pipe.zrangebyscore(keys.DEADLINES, "-inf", now, start=0, num=limit)
-                    if not due:
-                        pipe.reset()
-                        return 0
-                    cases = {k: CaseState.from_json(v) for k, v in _hmget(pipe, keys.CASE_INDEX, due).items()}
-                    eff = self.applier.mark_overdue(cases, now)
-                    eff.clear_deadline.update(set(due) - set(eff.cases))  # stale entries: drop them
-                    pipe.multi()
-                    queue_effects(pipe, eff, now)
-                    pipe.execute()
-                    self.applier.remember(eff)
-                    return len(eff.went_overdue)
-                except redis.WatchError:
-                    continue
+
+        def effects(due: list[str], cases: dict[str, CaseState]) -> tuple[Effects, Queue | None]:
+            eff = self.applier.mark_overdue(cases, now)
+            eff.clear_deadline.update(set(due) - set(eff.cases))  # stale entries: drop them
+            return eff, None
+
+        eff = self._sweep(keys.DEADLINES, now, limit, now, effects)
+        return len(eff.went_overdue) if eff is not None else 0
 
     def check_arrived(self, limit: int = 1000) -> int:
         """Tell the alert rules (the overdue stream) of the cases that arrived overdue some seconds ago
@@ -244,8 +234,7 @@ class Processor:
         due = self.r.zrangebyscore(keys.ARRIVED_OVERDUE, "-inf", now, start=0, num=limit)
         if not due:
             return 0
-        cases = {k: CaseState.from_json(v) for k, v in _hmget(self.r, keys.CASE_INDEX, due).items()}
-        eff = self.applier.still_overdue(cases, now)
+        eff = self.applier.still_overdue(read_cases(self.r, due), now)
         with self.r.pipeline(transaction=True) as pipe:
             pipe.zrem(keys.ARRIVED_OVERDUE, *due)
             queue_effects(pipe, eff, now)
@@ -256,30 +245,52 @@ class Processor:
         """Take the open cases untouched for ``idle_case_days`` out of the live counters; return how many."""
         now = self.clock()
         before = now - int(self.cfg.idle_case_days * 86_400_000)
+
+        def effects(due: list[str], cases: dict[str, CaseState]) -> tuple[Effects, Queue | None]:
+            eff = self.applier.mark_idle(cases, before)
+            rest = {c: cases.get(c) for c in due if c not in eff.cases}
+            fresh = {c: st.ts for c, st in rest.items() if st and st.open and st.valid and not st.stale}
+            gone = sorted(set(rest) - set(fresh))  # gone, closed or stale already
+
+            def index(pipe: Any) -> None:
+                if gone:
+                    pipe.zrem(keys.OPEN_TOUCHED, *gone)
+                if fresh:  # touched after all: the index had an older time
+                    pipe.zadd(keys.OPEN_TOUCHED, fresh)
+
+            return eff, index
+
+        eff = self._sweep(keys.OPEN_TOUCHED, f"({before}", limit, now, effects)
+        return len(eff.cases) if eff is not None else 0
+
+    def _sweep(
+        self,
+        index: str,
+        upto: int | str,
+        limit: int,
+        now: int,
+        effects: Callable[[list[str], dict[str, CaseState]], tuple[Effects, Queue | None]],
+    ) -> Effects | None:
+        """The timers' shape: under a WATCH of the case index, read the cases ``index`` scores up to
+        ``upto`` (at most ``limit``), and write the effects ``effects`` makes of them (with what else it
+        queues) in one MULTI/EXEC; None when nothing is due."""
         pipe: Any
         with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(keys.CASE_INDEX)
-                    due = pipe.zrangebyscore(keys.OPEN_TOUCHED, "-inf", f"({before}", start=0, num=limit)
+                    due = pipe.zrangebyscore(index, "-inf", upto, start=0, num=limit)
                     if not due:
                         pipe.reset()
-                        return 0
-                    cases = {k: CaseState.from_json(v) for k, v in _hmget(pipe, keys.CASE_INDEX, due).items()}
-                    eff = self.applier.mark_idle(cases, before)
-                    rest = {c: cases.get(c) for c in due if c not in eff.cases}
-                    fresh = {
-                        c: st.ts for c, st in rest.items() if st and st.open and st.valid and not st.stale
-                    }
+                        return None
+                    eff, more = effects(due, read_cases(pipe, due))
                     pipe.multi()
-                    if gone := sorted(set(rest) - set(fresh)):  # gone, closed or stale already
-                        pipe.zrem(keys.OPEN_TOUCHED, *gone)
-                    if fresh:  # touched after all: the index had an older time
-                        pipe.zadd(keys.OPEN_TOUCHED, fresh)
+                    if more is not None:
+                        more(pipe)
                     queue_effects(pipe, eff, now)
                     pipe.execute()
                     self.applier.remember(eff)
-                    return len(eff.cases)
+                    return eff
                 except redis.WatchError:
                     continue
 

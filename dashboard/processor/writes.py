@@ -94,8 +94,9 @@ def _queue_cases(pipe: Any, eff: Effects) -> None:
         }
         if urgent:
             pipe.zadd(keys.OVERDUE_URGENT, urgent)
-        if not_urgent := sorted(set(eff.cases) - set(urgent)):
-            pipe.zrem(keys.OVERDUE_URGENT, *not_urgent)
+        # only an urgent case is ever in the set (a case's priority only rises: lifecycle.fold)
+        if no_longer := sorted(k for k, v in eff.cases.items() if v.priority == "urgent" and k not in urgent):
+            pipe.zrem(keys.OVERDUE_URGENT, *no_longer)
 
 
 def _queue_devices(pipe: Any, eff: Effects) -> None:

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Journal:
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._in_segment = 0
 
-    def append(self, lines: list[Line]) -> None:
+    def append(self, lines: Sequence[Line]) -> None:
         """Append records (OSError when the disk refuses: the caller then refuses them too)."""
         if not lines:
             return

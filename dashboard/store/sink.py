@@ -22,8 +22,8 @@ from dashboard.domain.catalogue import Catalogue
 from dashboard.domain.geo import Geography
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
-from dashboard.store.journal import Journal
-from dashboard.store.records import STREAM_OF, Record, RecordError, decode, encode, kind_of
+from dashboard.store.journal import Journal, Line
+from dashboard.store.records import STREAM_OF, Record, encode, kind_of
 from dashboard.store.validate import DEFAULT_BOUNDS, TimeBounds
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Sink:
         self.capacity = capacity
         self.batch = batch
         self.flush_interval = flush_interval
-        self._buf: deque[Record] = deque()
+        self._buf: deque[Line] = deque()  # (kind, stream entry fields): encoded once, on offer
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,16 +66,17 @@ class Sink:
 
     def offer(self, records: Sequence[Record]) -> bool:
         """Accept all of ``records`` (True) or none of them when the buffer lacks room (False)."""
+        lines: list[Line] = [(kind_of(r), encode(r)) for r in records]
         with self._cond:
-            if len(self._buf) + len(records) > self.capacity:
+            if len(self._buf) + len(lines) > self.capacity:
                 return False
             if self.journal is not None:
                 try:
-                    self.journal.append([(kind_of(r), encode(r)) for r in records])
+                    self.journal.append(lines)
                 except OSError as err:  # a full or read-only disk: refuse rather than promise
                     log.error("feed %s: journal write failed (%s); refusing records", self.feed, err)
                     return False
-            self._buf.extend(records)
+            self._buf.extend(lines)
             self._cond.notify()
             return True
 
@@ -133,17 +134,13 @@ class Sink:
             self.healthy = True
 
     def _recover(self, journal: Journal) -> None:
-        """Put the records of dead processes' journals first in the buffer (and in our journal)."""
-        records: list[Record] = []
-        for kind, fields in journal.recover():
-            try:
-                records.append(decode(kind, fields))  # type: ignore[arg-type]
-            except (RecordError, KeyError) as err:
-                log.warning("feed %s: journaled record unreadable (%s); skipped", self.feed, err)
-        if records:
+        """Put the records of dead processes' journals first in the buffer (and in our journal), as they
+        were written there: entries of the input streams (the processor checks them as any other)."""
+        lines = [line for line in journal.recover() if line[0] in STREAM_OF]
+        if lines:
             with self._cond:
-                journal.append([(kind_of(r), encode(r)) for r in records])
-                self._buf.extendleft(reversed(records))
+                journal.append(lines)
+                self._buf.extendleft(reversed(lines))
 
     def _journal_done(self, journal: Journal) -> None:
         """After a write (under the lock): drop what Redis has; sync the journal about once a second."""
@@ -155,7 +152,7 @@ class Sink:
         except OSError as err:
             log.warning("feed %s: journal upkeep failed: %s", self.feed, err)
 
-    def _write(self, chunk: list[Record]) -> None:
+    def _write(self, chunk: list[Line]) -> None:
         """Append ``chunk`` to its streams and refresh this feed's health, in one round trip."""
         if not chunk and time.monotonic() - self._last_heartbeat < 1.0:
             return
@@ -163,10 +160,10 @@ class Sink:
         # MULTI/EXEC: a connection lost mid-batch leaves none of it written, so the retry cannot append
         # a record twice (a plain pipeline may have applied a prefix before the error).
         pipe = self.r.pipeline(transaction=True)
-        for record in chunk:
+        for kind, fields in chunk:
             pipe.xadd(
-                STREAM_OF[kind_of(record)],
-                encode(record),  # type: ignore[arg-type]
+                STREAM_OF[kind],  # type: ignore[index]  # a kind offered or recovered (checked) above
+                fields,  # type: ignore[arg-type]
                 maxlen=keys.INPUT_STREAMS_MAXLEN,
                 approximate=True,
             )

@@ -133,10 +133,8 @@ def validate_reading(
     v = float(value)
     if not math.isfinite(v):
         raise ReadingError("value", f"must be a finite number, got {v!r}")
-    if not spec.lo <= v <= spec.hi:
-        raise ReadingError(
-            "value", f"{v:g} {spec.unit} is outside {sensor.metric}'s physical range {spec.lo:g}..{spec.hi:g}"
-        )
+    if (wrong := out_of_range(sensor.metric, v)) is not None:
+        raise ReadingError(*wrong)
     ts = _check_ts(ts_ms, now_ms, bounds)
     try:
         return SensorReading(
@@ -144,6 +142,17 @@ def validate_reading(
         )
     except ValidationError as err:  # a registry entry the contract does not accept
         raise ReadingError("record", describe_errors(err)) from None
+
+
+def out_of_range(metric: str, value: float) -> tuple[str, str] | None:
+    """Why ``value`` cannot be a ``metric`` reading, as (field, message): an unknown metric, or a value
+    outside the metric's physical range; else None."""
+    spec = METRIC_BY_NAME.get(metric)
+    if spec is None:
+        return "metric", f"unknown metric {metric[:64]!r}"
+    if not spec.lo <= value <= spec.hi:
+        return "value", f"{value:g} {spec.unit} is outside {metric}'s physical range {spec.lo:g}..{spec.hi:g}"
+    return None
 
 
 def validate_camera_status(
@@ -185,11 +194,7 @@ class Admission:
             return f"cell_id: unknown cell {rec.cell_id[:64]!r}"
         if isinstance(rec, CaseEvent) and self.event_types and rec.event_type not in self.event_types:
             return f"event_type: unknown event type {rec.event_type[:64]!r}"
-        if isinstance(rec, SensorReading):
-            spec = METRIC_BY_NAME.get(rec.metric)
-            if spec is None:
-                return f"metric: unknown metric {rec.metric[:64]!r}"
-            if not spec.lo <= rec.value <= spec.hi:
-                return f"value: {rec.value:g} is outside {rec.metric}'s range {spec.lo:g}..{spec.hi:g}"
+        if isinstance(rec, SensorReading) and (wrong := out_of_range(rec.metric, rec.value)) is not None:
+            return f"{wrong[0]}: {wrong[1]}"
         problem = self.bounds.problem(rec.ts, now)
         return f"ts: {problem}" if problem is not None else None

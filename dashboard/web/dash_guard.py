@@ -16,7 +16,7 @@ import dash
 import redis
 from flask import Response, request
 
-from dashboard.web.api.common import BadRequest, error_response, parse_json
+from dashboard.web.api.common import BadRequest, error_response
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ def problem(body: Any) -> str | None:
             return f"{key}: must be a list"
         for i, dep in enumerate(deps):
             items = dep if isinstance(dep, list) else [dep]  # pattern-matching inputs come as lists
-            if not all(
-                isinstance(d, dict) and "id" in d and isinstance(d.get("property"), str) for d in items
-            ):
+            if not all(_dep(d) for d in items):
                 return f"{key}[{i}]: must be an object with id and property"
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
@@ -60,10 +58,7 @@ def guard_callbacks(app: dash.Dash) -> None:
     view: Callable[..., Any] = server.view_functions[name]
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            why = problem(parse_json(request.get_data(cache=True)))
-        except ValueError as err:
-            why = f"not valid JSON: {err}"
+        why = problem(_body())
         if why is not None:
             return _refuse(400, why)
         try:
@@ -95,12 +90,17 @@ def _guard_suites(app: dash.Dash) -> None:
     server.view_functions[name] = guarded
 
 
+def _body() -> Any:
+    """The request's JSON (None when it is not JSON), parsed once: Flask keeps it for Dash to read."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # nested too deeply for the parser
+        return None
+
+
 def _output() -> str:
     """The callback's output as the request named it (for the log)."""
-    try:
-        body = parse_json(request.get_data(cache=True))
-    except ValueError:
-        return "?"
+    body = _body()
     return str(body.get("output"))[:120] if isinstance(body, dict) else "?"
 
 

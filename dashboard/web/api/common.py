@@ -13,6 +13,7 @@ from flask import Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard.config import AppConfig
+from dashboard.store.client import bad_text
 from dashboard.store.records import Record
 from dashboard.store.sink import IngestEnv
 
@@ -20,7 +21,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_INT_DIGITS = 20  # an integer in a payload: epoch ms and counts fit in 20 digits
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json(raw: bytes) -> Any:
@@ -59,7 +59,7 @@ def _has_surrogate(value: Any) -> bool:
     while stack:
         v = stack.pop()
         if isinstance(v, str):
-            if _SURROGATE.search(v):
+            if bad_text(v) is not None:
                 return True
         elif isinstance(v, dict):
             stack += list(v.keys()) + list(v.values())
