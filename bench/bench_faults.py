@@ -23,10 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.report import header
 
 from dashboard.store import keys
-from tests.support import App, temp_dir, wait_for
-from tests.test_chaos import VICTIMS, Sender, health
-from tests.test_http_cases import API_KEY, TOKEN
-from tests.test_ingest_outage import role_pid
+from tests.support import VICTIMS, App, CaseSender, temp_dir, wait_for
+
+TOKEN, API_KEY = "bench-faults-token", "bench-faults-key"
 
 
 def main() -> None:
@@ -46,7 +45,7 @@ def main() -> None:
             encoding="utf-8",
         )
         app = App(folder, "--no-simulator", "--config", str(config)).start()
-        sender = Sender(app.url)
+        sender = CaseSender(app.url, TOKEN, "ZM-0001")
         sender.start()
         seen: dict[str, list[float]] = {v: [] for v in VICTIMS}
         back: dict[str, list[float]] = {v: [] for v in VICTIMS}
@@ -54,13 +53,13 @@ def main() -> None:
             wait_for(lambda: len(sender.accepted) >= 20, 30, 0.1, "the first accepted events")
             for _ in range(rounds):
                 for victim in VICTIMS:
-                    pid = role_pid(app, victim)
+                    pid = app.child_pid(victim)
                     assert pid is not None, victim
                     t0 = time.monotonic()
                     os.kill(pid, signal.SIGKILL)
-                    wait_for(lambda: health(app)[0] != 200, 20, 0.02, f"{victim} seen")
+                    wait_for(lambda: app.health()[0] != 200, 20, 0.02, f"{victim} seen")
                     seen[victim].append(1000 * (time.monotonic() - t0))
-                    wait_for(lambda: health(app)[0] == 200, 60, 0.05, f"{victim} back")
+                    wait_for(lambda: app.health()[0] == 200, 60, 0.05, f"{victim} back")
                     back[victim].append(1000 * (time.monotonic() - t0))
                     time.sleep(1)
         finally:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -168,9 +169,71 @@ class App:
             self.proc.send_signal(sig)
         return self.proc.wait(timeout)
 
+    def child_pid(self, role: str) -> int | None:
+        """The PID of run.py's child running ``role`` (or the program ``role``, e.g. redis-server; None
+        while there is none)."""
+        assert self.proc is not None
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            program = argv[0].split(b" ")[0].rsplit(b"/", 1)[-1]  # redis-server retitles itself "path addr"
+            if ppid == self.proc.pid and (role.encode() in argv or program == role.encode()):
+                return int(proc.name)
+        return None
+
+    def health(self) -> tuple[int, list[str]]:
+        """/healthz's status and problems; (0, ["no answer"]) while nothing answers."""
+        try:
+            status, body = http_get(self.url + "/healthz", 2)
+        except OSError:
+            return 0, ["no answer"]
+        return status, list(body.get("problems", [])) if isinstance(body, dict) else []
+
     def client(self) -> redis.Redis:
         """A Redis client on the app's embedded server."""
         return redis.Redis.from_url(self.redis_url, decode_responses=True)
+
+
+VICTIMS = ("processor", "feeds", "redis-server", "web")  # what the chaos test and bench_faults kill, in turn
+
+
+class CaseSender(threading.Thread):
+    """Posts batches of new cases (one ``reported`` event each, in ``cell``) every 0.1 s until ``stop``
+    is set; keeps the case ids answered 202 (the promise to check) and counts the other answers."""
+
+    def __init__(self, url: str, token: str, cell: str, batch: int = 5) -> None:
+        """Post to ``url``'s case-events endpoint with ``token``."""
+        super().__init__(daemon=True)
+        self.url, self.token, self.cell, self.batch = url + "/api/v1/case-events", token, cell, batch
+        self.accepted: list[str] = []
+        self.other = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        """Send until stopped."""
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            now = int(time.time() * 1000)
+            events = [
+                {"event_id": f"CH-{n:04d}-{i}", "case_id": f"CHC-{n:04d}-{i}", "time": now,
+                 "step": "reported", "event_type": "CM-0101", "cell_id": self.cell}
+                for i in range(self.batch)
+            ]  # fmt: skip
+            try:
+                status, _ = http_post(self.url, events, self.token)
+            except OSError:
+                status = 0
+            if status == 202:
+                self.accepted += [e["case_id"] for e in events]
+            else:
+                self.other += 1
+            self.stop.wait(0.1)
 
 
 # ------------------------------------------------------------------------------------------ the browser

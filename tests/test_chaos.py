@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,10 @@ import pytest
 
 from dashboard.store import keys
 from tests.conftest import App, http_get, wait_for
-from tests.test_http_cases import API_KEY, CELL, TOKEN, post
-from tests.test_ingest_outage import role_pid
+from tests.support import VICTIMS, CaseSender
+from tests.test_http_cases import API_KEY, CELL, TOKEN
 
 BATCH = 5
-VICTIMS = ("processor", "feeds", "redis-server", "web")
 WHY = {  # what /healthz names while each is down
     "processor": "processor down",
     "feeds": "feeds down",
@@ -45,66 +42,25 @@ def app(short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     running.stop()
 
 
-class Sender(threading.Thread):
-    """Posts batches of new cases (one ``reported`` event each) until stopped; keeps what was answered
-    202 (the promise to check) and counts the rest."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url + "/api/v1/case-events"
-        self.accepted: list[str] = []
-        self.other = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            now = int(time.time() * 1000)
-            events = [
-                {"event_id": f"CH-{n:04d}-{i}", "case_id": f"CHC-{n:04d}-{i}", "time": now,
-                 "step": "reported",
-                 "event_type": "CM-0101", "cell_id": CELL}
-                for i in range(BATCH)
-            ]  # fmt: skip
-            try:
-                status, _, _ = post(self.url, events, timeout=3)
-            except OSError:
-                status = 0
-            if status == 202:
-                self.accepted += [e["case_id"] for e in events]
-            else:
-                self.other += 1
-            self.stop.wait(0.1)
-
-
-def health(app: App) -> tuple[int, list[str]]:
-    try:
-        status, body = http_get(app.url + "/healthz", 2)
-    except OSError:
-        return 0, ["no answer"]
-    return status, list(body.get("problems", [])) if isinstance(body, dict) else []
-
-
 def test_kill_every_role_and_redis_and_lose_nothing_answered_202(app: App) -> None:
-    sender = Sender(app.url)
+    sender = CaseSender(app.url, TOKEN, CELL)
     sender.start()
     seen: dict[str, list[str]] = {}
     try:
         wait_for(lambda: len(sender.accepted) >= 20, 30, 0.1, "the first accepted events")
         for victim in VICTIMS:
-            pid = role_pid(app, victim)
+            pid = app.child_pid(victim)
             assert pid is not None, f"no {victim} process"
             os.kill(pid, signal.SIGKILL)
 
             def outage(victim: str = victim) -> bool:
-                status, problems = health(app)
+                status, problems = app.health()
                 if status != 200 and any(WHY[victim] in p for p in problems):
                     seen[victim] = problems
                 return victim in seen
 
             wait_for(outage, 20, 0.05, f"/healthz to name the {victim} outage")
-            wait_for(lambda: health(app)[0] == 200, 60, 0.2, f"/healthz 200 after the {victim} outage")
+            wait_for(lambda: app.health()[0] == 200, 60, 0.2, f"/healthz 200 after the {victim} outage")
             before = len(sender.accepted)
             wait_for(lambda n=before: len(sender.accepted) > n, 20, 0.1, f"events accepted after {victim}")
     finally:

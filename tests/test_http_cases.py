@@ -35,6 +35,7 @@ CELL = "ZM-0001"
 CELL_AT = (113.112251, 23.038938)  # a WGS-84 point inside CELL (its inner point)
 T0_MS = (int(time.time()) // 60 - 24 * 60) * 60_000  # yesterday, on a whole minute: never "in the future"
 AHEAD_23H = int(time.time() * 1000) + 23 * 3_600_000  # a wrong clock (issue 13): refused, not kept
+# (its message says how far ahead when the test runs: "22.9 h" once the suite has run a few minutes)
 T0_ISO = datetime.fromtimestamp(T0_MS / 1000, ZoneInfo("Asia/Shanghai")).isoformat()  # with +08:00
 
 
@@ -241,7 +242,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [  # id, replaced fields, erro
     ("time in seconds", {"time": T0_MS // 1000}, "time", "seconds"),
     ("time as float", {"time": float(T0_MS)}, "time", "epoch milliseconds"),
     ("time in the future", {"time": "2099-01-01T00:00:00Z"}, "time", "future"),
-    ("time a wrong clock's 23 h ahead", {"time": AHEAD_23H}, "time", "23.0 h in the future"),
+    ("time a wrong clock's 23 h ahead", {"time": AHEAD_23H}, "time", " h in the future (at most 5 min ahead"),
     ("time in 2001", {"time": "2001-01-01T00:00:00Z"}, "time", "old (at most 90 d back"),
     ("note too long", {"note": "x" * 2001}, "note", "2000"),
     ("photo not a URL", {"photos": ["file:///etc/passwd"]}, "photos", "http(s) URL"),
@@ -413,7 +414,7 @@ BAD_DEVICE: list[tuple[str, str, dict[str, Any], str, str]] = [  # id, path, ite
     ("value not a number", "sensor-readings", reading(value="0.1"), "value", "number"),
     ("missing time", "sensor-readings", reading(time=None), "time", "required"),
     ("bad time", "sensor-readings", reading(time="08:30"), "time", "ISO-8601"),
-    ("time 23 h ahead", "sensor-readings", reading(time=AHEAD_23H), "time", "23.0 h in the future"),
+    ("time 23 h ahead", "sensor-readings", reading(time=AHEAD_23H), "time", " h in the future (at most 5"),
     ("time in 2001", "sensor-readings", reading(time="2001-01-01T00:00:00+08:00"), "time", "old"),
     ("status 23 h ahead", "camera-status", {"camera_id": "CAM-00001", "status": "online", "time": AHEAD_23H},
      "time", "in the future"),

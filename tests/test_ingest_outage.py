@@ -34,24 +34,6 @@ def folder() -> Iterator[Path]:
     shutil.rmtree(d, ignore_errors=True)
 
 
-def role_pid(app: App, role: str) -> int | None:
-    """The PID of run.py's child running ``role`` (or the program ``role``, e.g. redis-server; None while
-    there is none)."""
-    assert app.proc is not None
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        program = argv[0].split(b" ")[0].rsplit(b"/", 1)[-1]  # redis-server retitles itself "path addr"
-        if ppid == app.proc.pid and (role.encode() in argv or program == role.encode()):
-            return int(proc.name)
-    return None
-
-
 def batch(n: int) -> list[dict[str, Any]]:
     """``BATCH`` valid events numbered from batch ``n``."""
     return [
@@ -127,9 +109,9 @@ def test_outage_buffers_then_refuses_then_delivers_everything_once(
         assert http_get(app.url + "/healthz")[0] == 503  # the app says it is unhealthy meanwhile
 
         # the web process killed while Redis is away: what it answered 202 is in its journal
-        web = role_pid(app, "web")
+        web = app.child_pid("web")
         os.kill(web, signal.SIGKILL)
-        wait_for(lambda: role_pid(app, "web") not in (None, web), 30, 0.1, "the supervisor to restart web")
+        wait_for(lambda: app.child_pid("web") not in (None, web), 30, 0.1, "the supervisor to restart web")
         wait_for(lambda: http_get(app.url + "/healthz", 2)[0] == 503, 30, 0.2, "the new web process")
 
         # Redis back on the same data: everything accepted arrives, in order, once
