@@ -230,8 +230,12 @@ def test_deep_links_load_directly_and_stay_live(app: App, browser: Any) -> None:
     wait_for(lambda: on_area(browser, "community", "ZM-C01", "Tapo Community"), 30, what="deep community")
     crumbs = browser.find_element(By.ID, page.BREADCRUMBS).text
     assert "Chancheng District" in crumbs and "Zumiao Subdistrict" in crumbs
-    score = browser.find_element(By.ID, page.HEALTH)
-    assert score.get_attribute("data-score").isdigit() and "Health" in score.get_attribute("title")
+
+    def scored() -> bool:  # read afresh each time: the live page may replace the element meanwhile
+        score = browser.find_element(By.ID, page.HEALTH)
+        return bool(score.get_attribute("data-score").isdigit() and "Health" in score.get_attribute("title"))
+
+    wait_for(scored, 20, 0.2, "the community's health score")
 
     browser.get(app.url + "/cell/ZM-0001?lang=en")
     wait_for(lambda: on_area(browser, "cell", "ZM-0001", "Tapo Community Grid 1"), 30, what="deep cell")
