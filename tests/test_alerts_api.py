@@ -206,3 +206,36 @@ def test_history_filters(client: FlaskClient) -> None:
     for query, field in (("level=purple", "level"), ("since=yesterday", "since"), ("limit=0", "limit")):
         resp = client.get(f"/api/v1/alerts/history?{query}")
         assert resp.status_code == 400 and js(resp)["errors"][0]["field"] == field
+
+
+def test_unsilence_ends_a_silence_and_refuses_what_is_not_silenced(client: FlaskClient, r: Any) -> None:
+    path = "/api/v1/alerts/heat:ZM/unsilence"
+    resp = post(client, path, {"actor": "王值班"})
+    assert resp.status_code == 409 and js(resp)["errors"][0]["field"] == "id"
+    assert "not silenced" in js(resp)["error"]
+    silence = {"actor": "李主任", "minutes": 60, "reason": "已发布预警"}
+    assert post(client, "/api/v1/alerts/heat:ZM/silence", silence).status_code == 200
+    for body, status, field in (
+        ({}, 422, "actor"),
+        ({"actor": " "}, 422, "actor"),
+        ({"actor": "王", "note": 5}, 422, "note"),
+        ({"actor": "王", "note": "x" * 501}, 422, "note"),
+        ({"actor": "王", "minutes": 5}, 400, "minutes"),
+        ([1], 400, "body"),
+    ):
+        resp = post(client, path, body)
+        assert resp.status_code == status and js(resp)["errors"][0]["field"] == field, (body, js(resp))
+    assert post(client, path, {"actor": "王"}, token=None).status_code == 401
+    assert post(client, "/api/v1/alerts/nope:1/unsilence", {"actor": "王"}).status_code == 404
+    resp = post(client, path, {"actor": "王值班", "note": "高温已缓解"})
+    assert resp.status_code == 200, js(resp)
+    alert = js(resp)["alert"]
+    assert alert["status"] == "firing" and alert["silenced_until"] is None and js(resp)["via"] == "wall"
+    last = Transition.from_fields(r.xrevrange(keys.ALERT_HISTORY, count=1)[0][1])
+    assert (last.from_status, last.to_status, last.actor, last.note) == (
+        "silenced",
+        "firing",
+        "王值班",
+        "高温已缓解",
+    )
+    assert post(client, path, {"actor": "王值班"}).status_code == 409  # ended already

@@ -350,3 +350,37 @@ def test_rate_windows_survive_a_restart(r: redis.Redis) -> None:
     assert engine(r, clock, rules).horizon_ms() == 2 * 3_600_000
     with pytest.raises(RuleError, match=r"\(disputes\)\.window: longer than alerts\.lookback_h \(1 h\)"):
         engine(r, clock, rules, lookback_h=1)
+
+
+def test_a_person_ends_a_silence_before_its_time(r: redis.Redis) -> None:
+    clock = Clock()
+    e = engine(r, clock)
+    drive(r, e, clock, T0 + 6 * MIN, 0.4)
+    assert must(r, "flood:W1").status == "firing"
+    early = commands.submit(r, "unsilence", "flood:W1", "王值班", ts=clock.t)  # nothing to end yet
+    e.step()
+    with pytest.raises(AlertError, match="not silenced") as err:
+        commands.answer(r, early, 1)
+    assert err.value.status == 409
+    until = clock.t + 60 * MIN
+    commands.submit(r, "silence", "flood:W1", "李主任", "泵车已到场", until, ts=clock.t)
+    e.step()
+    st = must(r, "flood:W1")
+    assert (st.status, st.silenced_at, st.silenced_until) == ("silenced", clock.t, until)
+    clock.t += 10 * MIN
+    end = commands.submit(r, "unsilence", "flood:W1", "王值班", "水位仍在上涨", ts=clock.t)
+    e.step()
+    after = commands.answer(r, end, 1)
+    assert after.status == "firing" and after.silenced_until is None and after.silenced_by is None
+    assert must(r, "flood:W1").status == "firing"  # stored as the engine answered
+    last = history(r, "flood:W1")[-2:]
+    assert [(t.from_status, t.to_status, t.actor, t.note, t.until) for t in last] == [
+        ("firing", "silenced", "李主任", "泵车已到场", until),
+        ("silenced", "firing", "王值班", "水位仍在上涨", None),
+    ]
+    assert str(until) not in last[0].reason  # no epoch time in the words of the history
+    assert deltas(r)[-1].alerts[0]["status"] == "firing"  # pushed to the screens
+    again = commands.submit(r, "unsilence", "flood:W1", "王值班", ts=clock.t)
+    e.step()
+    with pytest.raises(AlertError, match="not silenced"):
+        commands.answer(r, again, 1)

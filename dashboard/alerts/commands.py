@@ -1,11 +1,12 @@
 """People's actions on alerts as commands: the web process asks, the alert engine (their one writer)
 applies and answers.
 
-``send`` appends a command (acknowledge or silence, with who and why) to ``keys.ALERT_COMMANDS`` and
-waits for the engine's answer on the command's own reply list; the engine reads the commands through its
-consumer group, applies each to the state it holds (``dashboard.alerts.machine``) and writes the change,
-its history entry, the pushed alert change and the answer in one MULTI/EXEC. No answer within
-``timeout_s`` (no engine running) is ``CommandTimeout``; the command may still be applied later.
+``send`` appends a command (acknowledge, silence or end a silence, with who and why) to
+``keys.ALERT_COMMANDS`` and waits for the engine's answer on the command's own reply list; the engine
+reads the commands through its consumer group, applies each to the state it holds
+(``dashboard.alerts.machine``) and writes the change, its history entry, the pushed alert change and the
+answer in one MULTI/EXEC. No answer within ``timeout_s`` (no engine running) is ``CommandTimeout``; the
+command may still be applied later.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dashboard.alerts.model import AlertState, Transition
 from dashboard.domain.types import epoch_ms
 from dashboard.store import keys
 
-Kind = Literal["ack", "silence"]
-KINDS: tuple[str, ...] = ("ack", "silence")
+Kind = Literal["ack", "silence", "unsilence"]
+KINDS: tuple[str, ...] = ("ack", "silence", "unsilence")
 REPLY_TTL_S = 60
 STALE_MS = 30_000  # a command older than this when the engine reads it is answered as expired
 
@@ -41,7 +42,7 @@ class Command:
     instance: str
     actor: str
     ts: int
-    note: str = ""  # ack: the note; silence: the reason
+    note: str = ""  # ack, unsilence: the note; silence: the reason
     until: int = 0  # silence: until when (epoch ms)
 
     def to_fields(self) -> dict[str, str]:
@@ -62,6 +63,8 @@ class Command:
             raise AlertError(408, "command", "the command waited too long and was not applied")
         if self.kind == "ack":
             return machine.acknowledge(st, self.actor, self.note, now)
+        if self.kind == "unsilence":
+            return machine.unsilence(st, self.actor, self.note, now)
         return machine.silence(st, self.actor, self.until, self.note, now)
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from dashboard.alerts.inputs import Inputs
 from dashboard.alerts.levels import LevelKey, rank
@@ -33,6 +35,13 @@ from dashboard.alerts.model import (
     Transition,
 )
 from dashboard.alerts.rules.base import Rule
+
+_NO_SILENCE: dict[str, Any] = {
+    "silenced_until": None,
+    "silenced_by": None,
+    "silence_reason": "",
+    "silenced_at": None,
+}
 
 
 class AlertError(ValueError):
@@ -88,7 +97,7 @@ def step(
     before = st
     if st is not None and st.silenced_until is not None and now >= st.silenced_until:
         notes.append(f"silence by {st.silenced_by} ended")
-        st = dataclasses.replace(st, silenced_until=None, silenced_by=None, silence_reason="")
+        st = dataclasses.replace(st, **_NO_SILENCE)
     new = _next(st, obs, cond, pol, result, inst, key, now, notes)
     if new is not None and obs is not None and obs.value is not None and new.state != "resolved":
         new = dataclasses.replace(
@@ -156,7 +165,8 @@ def _fresh(
         id=inst, rule=result.rule, key=key, state="pending", level=level, since=now, started=now,
         episode=previous.episode + 1, areas=obs.areas, value=obs.value, reason=obs.reason,
         title_zh=result.title_zh, title_en=result.title_en, silenced_until=previous.silenced_until,
-        silenced_by=previous.silenced_by, silence_reason=previous.silence_reason, rev=previous.rev,
+        silenced_by=previous.silenced_by, silence_reason=previous.silence_reason,
+        silenced_at=previous.silenced_at, rev=previous.rev,
     )  # fmt: skip
 
 
@@ -312,9 +322,22 @@ def silence(
     if until_ms <= now:
         raise AlertError(422, "until", "a silence must end in the future")
     new = dataclasses.replace(
-        st, silenced_until=until_ms, silenced_by=actor, silence_reason=reason, updated=now, rev=st.rev + 1
-    )
-    return new, _manual(st, new, now, actor, reason, f"silenced by {actor} until {until_ms}")
+        st, silenced_until=until_ms, silenced_by=actor, silence_reason=reason, silenced_at=now, updated=now,
+        rev=st.rev + 1,
+    )  # fmt: skip
+    until = datetime.fromtimestamp(until_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return new, _manual(st, new, now, actor, reason, f"silenced by {actor} until {until}", until_ms)
+
+
+def unsilence(st: AlertState | None, actor: str, note: str, now: int) -> tuple[AlertState, Transition]:
+    """A person ends a silence before its time (409 when the alert is not silenced)."""
+    actor, note = _check_actor(actor), note.strip()
+    if st is None:
+        raise AlertError(404, "id", "no such alert (it is normal or never existed)")
+    if st.silenced_until is None or st.silenced_until <= now:
+        raise AlertError(409, "id", f"not silenced; this one is {st.status}")
+    new = dataclasses.replace(st, **_NO_SILENCE, updated=now, rev=st.rev + 1)
+    return new, _manual(st, new, now, actor, note, f"silence by {st.silenced_by} ended by {actor}")
 
 
 def _check_actor(actor: str) -> str:
@@ -325,7 +348,15 @@ def _check_actor(actor: str) -> str:
     return actor
 
 
-def _manual(before: AlertState, after: AlertState, now: int, actor: str, note: str, what: str) -> Transition:
+def _manual(
+    before: AlertState,
+    after: AlertState,
+    now: int,
+    actor: str,
+    note: str,
+    what: str,
+    until: int | None = None,
+) -> Transition:
     """The history entry of a person's action."""
     return Transition(
         ts=now,
@@ -341,4 +372,5 @@ def _manual(before: AlertState, after: AlertState, now: int, actor: str, note: s
         actor=actor,
         note=note,
         areas=after.areas,
+        until=until,
     )

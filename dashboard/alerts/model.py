@@ -93,6 +93,7 @@ class AlertState:
     silenced_until: int | None = None
     silenced_by: str | None = None
     silence_reason: str = ""
+    silenced_at: int | None = None  # when the silence was set (its length: silenced_until - silenced_at)
     updated: int = 0
     rev: int = 0  # bumped on every write, by the engine or a person
 
@@ -116,7 +117,7 @@ class AlertState:
     def from_json(cls, raw: str | bytes) -> AlertState:
         """Parse the state hash's JSON (unknown keys of other versions are ignored)."""
         d = json.loads(raw)
-        known = {f.name for f in fields(cls)}
+        known = {x.name for x in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
         d["areas"] = tuple(d.get("areas") or ())
         return cls(**d)
@@ -149,6 +150,7 @@ class Transition:
     actor: str = ENGINE_ACTOR
     note: str = ""
     areas: tuple[str, ...] = field(default_factory=tuple)
+    until: int | None = None  # a silence: until when (epoch ms)
 
     def to_fields(self) -> dict[str, str]:
         """History stream entry fields: the filterable ones flat, everything in ``d``."""
@@ -166,8 +168,10 @@ class Transition:
 
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Transition:
-        """Parse a history stream entry."""
+        """Parse a history stream entry (unknown keys of other versions are ignored)."""
         d = json.loads(f["d"])
+        known = {x.name for x in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
         d["areas"] = tuple(d.get("areas") or ())
         return cls(**d)
 

@@ -1,7 +1,8 @@
-"""HTTP API of the alerts: list, history, acknowledge, silence (``blueprint(cfg, client)``).
+"""HTTP API of the alerts: list, history, acknowledge, silence, end a silence (``blueprint(cfg, client)``).
 
-``POST /api/v1/alerts/<id>/ack`` and ``/silence`` need a bearer token (``ingest.tokens``, the same as the
-ingest endpoints) and answer like them: JSON, 4xx with ``{"error", "errors": [{"field", "message"}]}``.
+``POST /api/v1/alerts/<id>/ack``, ``/silence`` and ``/unsilence`` need a bearer token (``ingest.tokens``,
+the same as the ingest endpoints) and answer like them: JSON, 4xx with
+``{"error", "errors": [{"field", "message"}]}``.
 ``GET /api/v1/alerts`` and ``/api/v1/alerts/history`` are read-only, like ``/api/v1/snapshot``.
 """
 
@@ -148,6 +149,15 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         minutes = _minutes(body)
         until = epoch_ms() + round(minutes * 60_000)
         return _send(client, "silence", instance_id, actor, reason, until, wait)
+
+    @bp.post("/api/v1/alerts/<instance_id>/unsilence")
+    @auth
+    def unsilence(instance_id: str) -> Response:
+        """End a silence before its time: ``{"actor": "...", "note": "..."}`` (409 when not silenced)."""
+        body = _object(json_body(cfg), {"actor", "note"})
+        actor = _text(body, "actor", True, 64)
+        note = _text(body, "note", False, MAX_TEXT)
+        return _send(client, "unsilence", instance_id, actor, note, 0, wait)
 
     @bp.get("/api/v1/alerts")
     def active() -> Response:
