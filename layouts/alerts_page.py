@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
 
-from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
+from dashboard.alerts.levels import LEVELS
 from dashboard.domain.i18n import Lang, t
-from dashboard.queries import alerts as queries
+from dashboard.domain.types import epoch_ms
+from dashboard.queries import alert_history as history
 from dashboard.web.context import ctx, request_lang
 from layouts import nav
+from layouts.names import area_name
 
 log = logging.getLogger(__name__)
 
@@ -32,122 +35,78 @@ TABLE = "alerts-table"
 TRANSITIONS = "alerts-transitions"
 ROW = "alerts-row"  # pattern-matching id {"type": ROW, "index": "<instance>|<episode>"}
 META = "alerts-meta"
-LIMIT = 1000  # transitions read per view (the API's own bound)
-RANGES = ("today", "7d", "30d")
+EXPORT = "alerts-export"
+EXPORT_URL = "/ui/alerts/history.csv"
+RANGES = history.RANGES
 
 
 @functools.cache
-def _titles() -> dict[str, tuple[str, str]]:
-    """Rule name → (Chinese title, English title), from the configured (or shipped) rule set."""
-    rules: Any = ctx().cfg.alerts.rules
-    if rules is None:
-        try:
-            from dashboard.alerts.rules import default_rules
-
-            rules = default_rules()
-        except Exception as err:  # titles are cosmetic: the rule name stands in
-            log.warning("default rules unreadable (%s)", err)
-            rules = []
-    return {
-        str(getattr(r, "name", "")): (str(getattr(r, "title_zh", "")), str(getattr(r, "title_en", "")))
-        for r in rules
-    }
+def _infos() -> dict[str, history.RuleInfo]:
+    """Rule name → its titles and what it is about, from the configured (or shipped) rule set."""
+    return history.rule_infos(ctx().cfg.alerts.rules)
 
 
-def rule_title(rule: str, lang: str) -> str:
+def rule_title(rule: str, lang: Lang) -> str:
     """A rule's title in the language (its name when it has none)."""
-    zh, en = _titles().get(rule, ("", ""))
-    return (en or zh if lang == "en" else zh or en) or rule
+    return history.rule_title(_infos(), rule, lang)
 
 
-def since_ms(rng: str, now: datetime) -> int:
-    """The start of a time range (local ``now``): today's midnight, 7 or 30 days back."""
-    if rng == "today":
-        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    else:
-        start = now - timedelta(days=30 if rng == "30d" else 7)
-    return int(start.timestamp() * 1000)
+def _filters(level: str | None, rule: str | None, area: str | None, rng: str | None) -> history.Filters:
+    return history.Filters.of(level, rule, area, rng)
 
 
-def group(transitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One summary per alert instance and episode, newest first (``transitions`` newest first)."""
-    out: dict[str, dict[str, Any]] = {}
-    for tr in reversed(transitions):  # oldest first
-        key = f"{tr['instance']}|{tr['episode']}"
-        g = out.get(key)
-        if g is None:
-            g = out[key] = {
-                "key": key,
-                "instance": tr["instance"],
-                "rule": tr["rule"],
-                "area": (tr.get("areas") or [None])[0],
-                "first": tr["ts"],
-                "fired": None,
-                "level": tr["level"],
-                "status": tr["to_status"],
-                "acked_by": None,
-                "last": tr["ts"],
-            }
-        if tr["to_status"] == "firing" and g["fired"] is None:
-            g["fired"] = tr["ts"]
-        if tr["to_status"] == "acknowledged" and tr.get("actor"):
-            g["acked_by"] = tr["actor"]
-        g["level"], g["status"], g["last"] = tr["level"], tr["to_status"], tr["ts"]
-    return sorted(out.values(), key=lambda g: -g["last"])
-
-
-def _when(ts: int | None) -> str:
-    """Local date and time of an epoch-ms time."""
-    if ts is None:
-        return "–"
-    return datetime.fromtimestamp(ts / 1000, ctx().tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _level_name(key: str, lang: str) -> str:
-    lv = LEVEL_BY_KEY.get(key)
-    return (lv.name_en if lang == "en" else lv.label_zh) if lv else key
-
-
-def _query(level: str | None, rule: str | None, area: str | None, rng: str) -> list[dict[str, Any]]:
-    """The history transitions matching the filters (bounded)."""
+def _read(filters: history.Filters) -> list[history.Episode]:
+    """The episodes matching the filters (bounded)."""
     c = ctx()
-    items, _more = queries.history(
-        c.redis,
-        level=level if level in LEVEL_BY_KEY else None,
-        rule=(rule or "").strip() or None,
-        area=(area or "").strip() or None,
-        since=since_ms(rng if rng in RANGES else "7d", datetime.now(c.tz)),
-        limit=LIMIT,
-    )
-    return items
+    eps, _cut = history.read(c.redis, filters, c.tz, datetime.now(c.tz))
+    return eps
 
 
-def table(rows: list[dict[str, Any]], lang: Lang) -> Any:
-    """The alerts as a table: one clickable row each."""
+def export_href(filters: history.Filters, lang: Lang) -> str:
+    """The CSV export of what the filters show (``GET /ui/alerts/history.csv``)."""
+    args = {"level": filters.level or "", "rule": filters.rule or "", "area": filters.area or ""}
+    return f"{EXPORT_URL}?{urlencode({**args, 'range': filters.range, 'lang': lang})}"
+
+
+def where(ep: history.Episode, lang: Lang) -> Any:
+    """The row's place: a link to its case (a rule per case) or to its area's page; text when unknown."""
+    info = _infos().get(ep.rule)
+    if info is not None and info.per_case and ep.key_part:
+        return dcc.Link(ep.key_part, href=nav.case_href(ep.key_part, lang), className="ap-case")
+    if not ep.area:
+        return "–"
+    try:
+        area = ctx().geo.area(ep.area)
+    except KeyError:
+        return ep.area
+    label = ep.area if area.level == "district" else f"{area.id} {area_name(area, lang)}"
+    return dcc.Link(label, href=nav.area_href(area.level, area.id, lang), className="ap-area-link")
+
+
+def table(rows: list[history.Episode], lang: Lang) -> Any:
+    """The episodes as a table: one clickable row each."""
     if not rows:
         return html.Div(t("alerts_page_none", lang), className="muted")
-    head = html.Tr(
-        [
-            html.Th(t(k, lang))
-            for k in ("ap_level", "ap_rule", "ap_area", "ap_fired", "ap_status", "ap_acked_by")
-        ]
-    )
+    tz, now = ctx().tz, epoch_ms()
+    cols = ("ap_peak", "ap_rule", "ap_area", "ap_started", "ap_duration", "ap_status", "ap_who")
+    head = html.Tr([html.Th(t(k, lang)) for k in cols])
     body = [
         html.Tr(
             [
-                html.Td(_level_name(g["level"], lang), className="ap-level"),
-                html.Td(rule_title(g["rule"], lang)),
-                html.Td(g["area"] or "–"),
-                html.Td(_when(g["fired"] or g["first"])),
-                html.Td(t(f"alert_{g['status']}", lang) if g["status"] != "normal" else g["status"]),
-                html.Td(g["acked_by"] or "–"),
+                html.Td(history.level_name(ep.peak, lang), className="ap-level"),
+                html.Td(rule_title(ep.rule, lang), className="ap-rule"),
+                html.Td(where(ep, lang), className="ap-where"),
+                html.Td(history.stamp(ep.fired or ep.started, tz), className="ap-when"),
+                html.Td(history.duration_words(ep, lang, now), className="ap-duration"),
+                html.Td(history.state_words(ep, lang, tz), className="ap-state"),
+                html.Td([html.Div(w) for w in history.who_words(ep, lang, tz)] or "–", className="ap-who"),
             ],
-            id={"type": ROW, "index": g["key"]},
+            id={"type": ROW, "index": ep.key},
             n_clicks=0,
-            className=f"alerts-row level-{g['level']}",
-            **{"data-alert": g["instance"], "data-level": g["level"]},
+            className=f"alerts-row level-{ep.peak}",
+            **nav.data(alert=ep.instance, level=ep.peak, status=ep.status),
         )
-        for g in rows
+        for ep in rows
     ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="alerts-table")
 
@@ -156,20 +115,19 @@ def transitions_text(key: str, lang: Lang, rng: str) -> list[Any]:
     """Every transition of one alert instance and episode, oldest first, as lines of text."""
     instance, _, episode = key.rpartition("|")
     rule = instance.split(":", 1)[0]
-    items = [
-        tr
-        for tr in _query(None, rule, None, rng)
-        if tr["instance"] == instance and str(tr["episode"]) == episode
-    ]
-    lines: list[Any] = [html.Div(f"{instance} #{episode}", className="ap-tr-title")]
-    for tr in reversed(items):
-        value = "" if tr.get("value") is None else f" · {t('ap_value', lang)} {tr['value']}"
-        note = f" · {tr['note']}" if tr.get("note") else ""
+    ep = next((e for e in _read(_filters(None, rule, None, rng)) if e.key == key), None)
+    title = f"{rule_title(rule, lang)} · {instance} #{episode}"
+    lines: list[Any] = [html.Div(title, className="ap-tr-title")]
+    if ep is None:
+        return lines
+    tz = ctx().tz
+    for tr in ep.transitions:
+        detail = str(tr.get("reason") or "") if (tr.get("actor") or "engine") == "engine" else ""
         lines.append(
             html.Div(
-                f"{_when(tr['ts'])}  {tr['from_status']} → {tr['to_status']} ({tr['level']})"
-                f" · {tr['reason']}{value} · {t('ap_actor', lang)} {tr['actor']}{note}",
+                history.transition_line(tr, lang, tz),
                 className=f"ap-tr to-{tr['to_status']}",
+                title=t("ap_w_detail", lang).format(r=detail) if detail else None,
             )
         )
     return lines
@@ -180,7 +138,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     c = ctx()
     lang_: Lang = request_lang(c.cfg.locale, lang)
     levels = [{"label": t("ap_all", lang_), "value": ""}] + [
-        {"label": _level_name(lv.key, lang_), "value": lv.key} for lv in reversed(LEVELS)
+        {"label": history.level_name(lv.key, lang_), "value": lv.key} for lv in reversed(LEVELS)
     ]
     filters = html.Div(
         [
@@ -197,6 +155,13 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
                 value="7d",
                 inline=True,
                 className="ap-range",
+            ),
+            html.A(
+                t("export_csv", lang_),
+                id=EXPORT,
+                href=export_href(history.Filters(), lang_),
+                className="ap-export",
+                download="",
             ),
         ],
         className="alerts-filters",
@@ -225,6 +190,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
 @dash.callback(
     Output(TABLE, "children"),
     Output(TRANSITIONS, "children"),
+    Output(EXPORT, "href"),
     Input(FILTER_LEVEL, "value"),
     Input(FILTER_RULE, "value"),
     Input(FILTER_AREA, "value"),
@@ -232,9 +198,10 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     State(META, "data"),
 )
 def refresh(level: str | None, rule: str | None, area: str | None, rng: str, meta: dict[str, Any]) -> Any:
-    """Re-read the history with the filters."""
+    """Re-read the history with the filters; the export link follows them."""
     lang: Lang = meta["lang"]
-    return table(group(_query(level or None, rule, area, rng)), lang), []
+    filters = _filters(level, rule, area, rng)
+    return table(_read(filters), lang), [], export_href(filters, lang)
 
 
 @dash.callback(

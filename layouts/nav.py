@@ -54,6 +54,11 @@ def area_href(level: str, area_id: str, lang: Lang) -> str:
     return with_lang(f"/{level}/{quote(area_id, safe='')}", lang)
 
 
+def case_href(case_id: str, lang: Lang) -> str:
+    """The page of one case."""
+    return with_lang(f"/case/{quote(case_id, safe='')}", lang)
+
+
 def tab_title(case_id: str | None = None, area_id: str | None = None, **_: Any) -> str:
     """A page's browser tab title: the case or area it shows, then the product's name."""
     shown = case_id or area_id

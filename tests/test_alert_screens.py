@@ -158,7 +158,7 @@ def test_banner_flashes_until_acknowledged_on_another_screen(app: App, browser: 
         10,
     )
     wait_for(lambda: "status-acknowledged" in (row.get_attribute("class") or ""), 10, what="acknowledged row")
-    assert "王值班" in row.text
+    assert "王值班 已确认：已派人核查" in row.text  # who took it, and their note
     assert not browser.find_elements(By.CSS_SELECTOR, btn)
     wait_for(
         lambda: browser.find_elements(By.CSS_SELECTOR, f"path.alert-area-{CELL}.level-red:not(.alert-pulse)"),

@@ -1,6 +1,6 @@
-/* citybrain alertactions: acknowledging and silencing a warning from the wall. A delegated click on a
-   row's button posts to the same-origin endpoint (POST /ui/alerts/<id>/ack {actor, note}, or .../silence
-   {actor, minutes, reason}); the duty officer's name is required (and remembered), so is a silence's
+/* citybrain alertactions: acknowledging, silencing and un-silencing a warning from the wall. A delegated
+   click on a row's button posts to the same-origin endpoint (POST /ui/alerts/<id>/ack {actor, note},
+   .../silence {actor, minutes, reason} or .../unsilence {actor}); the duty officer's name is required (and remembered), so is a silence's
    reason; why a request did not go through is said in alert-msg. No Dash callback on this path: the
    change comes back to every screen through the "alerts" event. */
 (function (name, factory) {
@@ -68,6 +68,16 @@
       .catch(function (err) { btn.disabled = false; say(meta, need("format").fill(S.alert_silence_failed, { e: err.message })); });
   }
 
+  function unsilence(btn, meta) {
+    var I = meta.ids, S = meta.strings, nameEl = byId(I.dutyName), name = value(nameEl);
+    if (!required(nameEl, !!name, meta, "alert_need_name")) { return; }
+    try { root.localStorage.setItem(NAME_KEY, name); } catch (err) { /* private mode */ }
+    btn.disabled = true;
+    post("/ui/alerts/" + encodeURIComponent(btn.getAttribute("data-alert")) + "/unsilence", { actor: name })
+      .then(function () { say(meta, ""); })
+      .catch(function (err) { btn.disabled = false; say(meta, need("format").fill(S.alert_unsilence_failed, { e: err.message })); });
+  }
+
   if (root.document) {
     root.document.addEventListener("click", function (e) {
       var t = e.target, meta = need("alerts").meta();
@@ -75,9 +85,11 @@
       var btn = t.closest(".alert-ack-btn");
       if (btn) { ack(btn, meta); return; }
       btn = t.closest(".alert-silence-btn");
-      if (btn) { silence(btn, meta); }
+      if (btn) { silence(btn, meta); return; }
+      btn = t.closest(".alert-unsilence-btn");
+      if (btn) { unsilence(btn, meta); }
     });
   }
 
-  return { ack: ack, silence: silence };
+  return { ack: ack, silence: silence, unsilence: unsilence };
 });

@@ -1,7 +1,8 @@
 /* citybrain alertview: the warnings on screen, drawn by Dash from the wall-alerts store (a clientside
    callback): the banner (the most severe unacknowledged warning, flashing; else the most severe
-   acknowledged one, steady), the list with acknowledge and silence controls, the counters per level and
-   the outlines on the map. Each output is sent again only when it changed. Text is text, never HTML. */
+   acknowledged one, steady), the list (who acknowledged a warning and their note, who silenced it until
+   when and why) with acknowledge, silence and un-silence controls, the counters per level and the
+   outlines on the map. Each output is sent again only when it changed. Text is text, never HTML. */
 (function (name, factory) {
   "use strict";
   var g = typeof window !== "undefined" ? window : globalThis;
@@ -16,15 +17,27 @@
 
   function since(a, meta) {
     var F = need("format");
-    return F.fill(meta.strings.alert_since, { t: F.time(a.fired || a.started || a.since, meta.tz, meta.lang, "stamp") });
+    return F.fill(meta.strings.alert_since, { t: F.stamp(a.fired || a.started || a.since, meta.tz) });
   }
 
-  // Its state in words: acknowledged by, silenced until, or the status's name.
-  function state(a, meta) {
+  // Its state in words: who acknowledged it and their note, who silenced it until when, for how long and
+  // why, or the status's name. `brief`: without the note and the reason (the banner).
+  function state(a, meta, brief) {
     var S = meta.strings, F = need("format");
-    if (a.status === "acknowledged" && a.acked_by) { return F.fill(S.alert_acked_by, { who: a.acked_by }); }
+    if (a.status === "acknowledged" && a.acked_by) {
+      return a.ack_note && !brief ? F.fill(S.alert_acked_note, { who: a.acked_by, note: a.ack_note })
+        : F.fill(S.alert_acked_by, { who: a.acked_by });
+    }
     if (a.status === "silenced" && a.silenced_until) {
-      return F.fill(S.alert_silenced_by, { t: F.time(a.silenced_until, meta.tz, meta.lang, "hm"), who: a.silenced_by || "" });
+      var who = a.silenced_by || "";
+      if (!a.silenced_at) {
+        return F.fill(S.alert_silenced_by, { t: F.stamp(a.silenced_until, meta.tz, a.updated || null), who: who });
+      }
+      var why = brief ? "" : a.silence_reason || "";
+      return F.fill(why ? S.alert_silenced_why : S.alert_silenced_for, {
+        who: who, t: F.stamp(a.silenced_until, meta.tz, a.silenced_at), why: why,
+        d: F.duration(Math.round((a.silenced_until - a.silenced_at) / 60000) * 60000, S, meta.lang),  // to the minute
+      });
     }
     return S["alert_" + a.status] || a.status;
   }
@@ -39,7 +52,7 @@
       h("Span", { className: "ab-area" }, need("names").areaWords(meta, first.area)),
       h("Span", { className: "ab-title" }, title(first, meta)),
       h("Span", { className: "ab-since" }, since(first, meta)),
-      h("Span", { className: "ab-state" }, state(first, meta)),
+      h("Span", { className: "ab-state" }, state(first, meta, true)),
     ];
     var cls = "alert-banner level-" + first.level + (first.status === "firing" ? " flashing" : " steady");
     return [h("Div", { className: "ab-inner", "data-alert": first.id }, kids), cls];
@@ -63,19 +76,22 @@
     var h = need("dom").h, S = meta.strings, N = need("names");
     if (!list.length) { return h("Div", { className: "muted" }, S.alerts_none); }
     return list.slice(0, 30).map(function (a) {
-      var lv = meta.levels[a.level] || {};
+      var lv = meta.levels[a.level] || {}, words = state(a, meta);
       var kids = [
         h("Span", { className: "al-level" }, lv.name || a.level),
         h("Span", { className: "al-title" }, title(a, meta)),
         h("Span", { className: "al-area" }, N.areaWords(meta, a.area)),
         h("Span", { className: "al-since" }, since(a, meta)),
-        h("Span", { className: "al-state" }, state(a, meta)),
+        h("Span", { className: "al-state", title: words }, words),
       ];
       if (a.status === "firing") {
         kids.push(h("Button", { className: "alert-ack-btn", id: { type: meta.ids.alertAck, index: a.id }, "data-alert": a.id },
           S.alert_ack));
       }
       if (a.status === "firing" || a.status === "acknowledged") { kids.push(silence(a, meta)); }
+      if (a.status === "silenced") {
+        kids.push(h("Button", { className: "alert-unsilence-btn", "data-alert": a.id }, S.alert_unsilence));
+      }
       return h("Div", { className: "alert-row level-" + a.level + " status-" + a.status, "data-alert": a.id,
         "data-status": a.status }, kids);
     });

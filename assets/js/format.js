@@ -1,4 +1,5 @@
-/* citybrain format: numbers, durations, data ages, local day and hour keys and times, in zh-CN and en.
+/* citybrain format: numbers, durations, data ages, local day and hour keys and times (dates unambiguous:
+   2026-12-07 14:05), in zh-CN and en.
 
    Every module under assets/js/ is a classic script in the page (attached to window.citybrain.<name>)
    and a CommonJS module under Node (tests/js/); its dependencies are looked up when called, so the
@@ -103,8 +104,22 @@
     return dtf((kind || "hms") + tz, lang, opts).format(new Date(ms));
   }
 
+  // An instant with an unambiguous date in both languages, "2026-12-07 14:05" (seconds: "14:05:09"),
+  // or the time alone when `ref` (an instant) is on the same local day.
+  function stamp(ms, tz, ref, seconds) {
+    var f = dtf("iso" + tz, "en-CA", {
+      timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23",
+    });
+    var p = {};
+    f.formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    var hm = p.hour + ":" + p.minute + (seconds ? ":" + p.second : "");
+    if (ref != null && localKey(tz, ref, false) === p.year + p.month + p.day) { return hm; }
+    return p.year + "-" + p.month + "-" + p.day + " " + hm;
+  }
+
   return {
     num: num, dec1: dec1, pct0: pct0, fill: fill, duration: duration, age: age, dayKey: dayKey, hourKey: hourKey,
-    lastHours: lastHours, time: time, HOUR_MS: HOUR_MS,
+    lastHours: lastHours, time: time, stamp: stamp, HOUR_MS: HOUR_MS,
   };
 });

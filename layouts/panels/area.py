@@ -311,14 +311,14 @@ def history_grid(rows: list[dict[str, Any]], lang: Lang) -> Grid:
                 level_name(tr.get("level", ""), lang),
                 rule_title(str(tr.get("rule", "")), lang),
                 f"{status_word(tr.get('from_status'), lang)} → {status_word(tr.get('to_status'), lang)}",
-                str(tr.get("actor") or "–"),
+                t("ap_engine", lang) if tr.get("actor") == "engine" else str(tr.get("actor") or "–"),
             ],
             cls=f"level-{tr.get('level', '')}",
         )
     return g
 
 
-STATUS_WORDS = frozenset({"firing", "acknowledged", "silenced", "pending", "resolved"})
+STATUS_WORDS = frozenset({"normal", "firing", "acknowledged", "silenced", "pending", "resolved"})
 
 
 def status_word(status: str | None, lang: Lang) -> str:

@@ -58,18 +58,40 @@ test("the banner: level, area, title, since, state; flashing until acknowledged;
   const hostile = alert("x", "red", "firing", { title_zh: "<img src=x onerror=alert(1)>" });
   const [kids, cls] = V.banner([hostile], zh);
   assert.equal(cls, "alert-banner level-red flashing");
-  assert.equal(dom.textOf(kids), "红色祖庙 ZM-0001 祖庙网格1<img src=x onerror=alert(1)>12/08 14:00:00 起" + zh.strings.alert_firing);
+  assert.equal(dom.textOf(kids), "红色祖庙 ZM-0001 祖庙网格1<img src=x onerror=alert(1)>2026-12-08 14:00 起" + zh.strings.alert_firing);
   assert.equal(V.banner([alert("a", "orange", "acknowledged", { acked_by: "王值班" })], en)[1], "alert-banner level-orange steady");
   assert.equal(V.state(alert("a", "orange", "acknowledged", { acked_by: "王值班" }), zh), "王值班 已确认");
   assert.equal(V.state(alert("s", "red", "silenced", { silenced_by: "李", silenced_until: local(2026, 12, 8, 14, 30) }), en),
-    "silenced until 14:30 by 李");
+    "silenced until 2026-12-08 14:30 by 李");  // an older alert without silenced_at: the date shown
   assert.deepEqual(V.banner([], zh), [[], "alert-banner hidden"]);
 });
 
-test("the list: a firing row can be acknowledged and silenced, an acknowledged one silenced", () => {
+test("states in words: the acknowledgement's note, the silence's end, length and reason; the banner brief", () => {
+  const acked = alert("a", "orange", "acknowledged", { acked_by: "王值班", ack_note: "已派人核查" });
+  assert.equal(V.state(acked, zh), "王值班 已确认：已派人核查");
+  assert.equal(V.state(acked, en), "acknowledged by 王值班: 已派人核查");
+  assert.equal(dom.textOf(V.banner([acked], zh)[0]).endsWith("王值班 已确认"), true);  // no note in the banner
+  const silenced = alert("s", "red", "silenced", { silenced_by: "李四", silenced_at: local(2026, 12, 8, 12, 30),
+    silenced_until: local(2026, 12, 8, 14, 30), silence_reason: "泵车已到场" });
+  assert.equal(V.state(silenced, en), "silenced by 李四 until 14:30 (for 2 h): 泵车已到场");
+  assert.equal(V.state(silenced, zh), "李四 已静音至 14:30（2小时）：泵车已到场");
+  const stamped = Object.assign({}, silenced, { silenced_at: silenced.silenced_at + 3 });  // a few ms apart
+  assert.equal(V.state(stamped, en), "silenced by 李四 until 14:30 (for 2 h): 泵车已到场");
+  const overnight = Object.assign({}, silenced, { silenced_until: local(2026, 12, 9, 0, 30), silence_reason: "" });
+  assert.equal(V.state(overnight, en), "silenced by 李四 until 2026-12-09 00:30 (for 12 h)");
+  // the words are text on the row (and its tooltip), never markup
+  const row = V.rows([alert("h", "red", "acknowledged", { acked_by: "<b>x</b>", ack_note: "<img src=x>" })], en)[0];
+  const st = row.props.children[4];
+  assert.equal(st.props.children, "acknowledged by <b>x</b>: <img src=x>");
+  assert.equal(st.props.title, st.props.children);
+});
+
+test("the list: a firing row can be acknowledged and silenced, an acknowledged one silenced, a silenced one un-silenced", () => {
   const rows = V.rows([alert("f", "red", "firing"), alert("a", "blue", "acknowledged", { acked_by: "王" }), alert("s", "blue", "silenced")], en);
   const buttons = rows.map((r) => r.props.children.slice(5).map((k) => k.props.className));
-  assert.deepEqual(buttons, [["alert-ack-btn", en.ids.alertSilence], [en.ids.alertSilence], []]);
+  assert.deepEqual(buttons, [["alert-ack-btn", en.ids.alertSilence], [en.ids.alertSilence], ["alert-unsilence-btn"]]);
+  assert.equal(rows[2].props.children[5].props["data-alert"], "s");
+  assert.equal(rows[2].props.children[5].props.children, en.strings.alert_unsilence);
   assert.deepEqual(rows[0].props.children[5].props.id, { type: en.ids.alertAck, index: "f" });
   assert.equal(rows[0].props.className, "alert-row level-red status-firing");
   assert.equal(dom.textOf(V.rows([], en)), en.strings.alerts_none);

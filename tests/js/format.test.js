@@ -71,3 +71,12 @@ test("times on screen: clock, seconds, minutes, alert stamps, in local time", ()
   assert.match(F.time(t, TZ, "zh-CN", "stamp"), /^12\/08 09:05:07$/);
   assert.match(F.time(t, TZ, "en", "short"), /^08\/12,? 09:05$/);
 });
+
+test("stamps: an unambiguous date in both languages, the time alone on the reference's local day", () => {
+  const t = local(2026, 12, 7, 14, 5, 9);
+  assert.equal(F.stamp(t, TZ), "2026-12-07 14:05");
+  assert.equal(F.stamp(t, TZ, null, true), "2026-12-07 14:05:09");
+  assert.equal(F.stamp(t, TZ, local(2026, 12, 7, 0, 0)), "14:05");
+  assert.equal(F.stamp(t, TZ, local(2026, 12, 6, 23, 59)), "2026-12-07 14:05");
+  assert.equal(F.stamp(local(2026, 1, 2, 0, 30), TZ), "2026-01-02 00:30");  // local midnight, not UTC's day
+});

@@ -9,12 +9,17 @@ output stream in one MULTI/EXEC) and answers; it reaches every open screen throu
 event.
 
 ``POST /ui/alerts/<id>/silence`` with ``{"actor", "minutes", "reason"}`` (minutes one of 30, 60, 120,
-240; a reason is required) mutes an alert the same way.
+240; a reason is required) mutes an alert the same way; ``POST /ui/alerts/<id>/unsilence`` with
+``{"actor", "note"}`` ends the silence before its time (409 when it is not silenced).
+
+``GET /ui/alerts/history.csv?level=&rule=&area=&range=&lang=`` downloads the history page's episodes as
+CSV (``dashboard.queries.alert_history``): an as-of line and the filters first, then one row each.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,9 +27,11 @@ from flask import Blueprint, Response, request
 
 from dashboard.alerts import commands
 from dashboard.alerts.machine import AlertError
+from dashboard.domain.i18n import Lang
 from dashboard.domain.types import epoch_ms
+from dashboard.queries import alert_history
 from dashboard.web.api.common import parse_json
-from dashboard.web.context import ctx
+from dashboard.web.context import ctx, request_lang
 
 MAX_ACTOR = 64
 MAX_NOTE = 500
@@ -76,6 +83,14 @@ def _actor(body: dict[str, Any]) -> str:
     return actor
 
 
+def _note(body: dict[str, Any]) -> str:
+    """The optional note (422 when not text or too long)."""
+    note = body.get("note") or ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise _Refused(422, "note", f"at most {MAX_NOTE} characters")
+    return note.strip()
+
+
 def _send(kind: commands.Kind, instance_id: str, actor: str, note: str, until: int = 0) -> Response:
     """Have the alert engine apply a person's command; answer with the alert after it, or why not."""
     try:
@@ -103,10 +118,40 @@ def blueprint() -> Blueprint:
         """Acknowledge a firing alert in the name of the person at the screen."""
         body = _posted({"actor", "note"}, "a JSON object with actor and an optional note")
         actor = _actor(body)
-        note = body.get("note") or ""
-        if not isinstance(note, str) or len(note) > MAX_NOTE:
-            raise _Refused(422, "note", f"at most {MAX_NOTE} characters")
-        return _send("ack", instance_id, actor.strip(), note.strip())
+        return _send("ack", instance_id, actor.strip(), _note(body))
+
+    @bp.get("/ui/alerts/history.csv")
+    def history_csv() -> Response:
+        """The history page's episodes as CSV: ``?level=&rule=&area=&range=&lang=`` (as the page filters)."""
+        c = ctx()
+        lang: Lang = request_lang(c.cfg.locale)
+        a = request.args
+        filters = alert_history.Filters.of(a.get("level"), a.get("rule"), a.get("area"), a.get("range"))
+        now = datetime.now(c.tz)
+        eps, cut = alert_history.read(c.redis, filters, c.tz, now)
+
+        def area_name(area_id: str) -> str:
+            try:
+                area = c.geo.area(area_id)
+            except KeyError:
+                return ""
+            return area.name_zh if lang == "zh-CN" else area.name_en
+
+        infos = alert_history.rule_infos(c.cfg.alerts.rules)
+        body = alert_history.csv_text(eps, filters, lang, c.tz, now, infos, area_name, cut)
+        name = f"alerts-{now:%Y%m%d-%H%M}-{lang}.csv"
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @bp.post("/ui/alerts/<instance_id>/unsilence")
+    def unsilence(instance_id: str) -> Response:
+        """End a silence before its time, in the name of the person at the screen (an optional note)."""
+        body = _posted({"actor", "note"}, "a JSON object with actor and an optional note")
+        actor = _actor(body)
+        return _send("unsilence", instance_id, actor.strip(), _note(body))
 
     @bp.post("/ui/alerts/<instance_id>/silence")
     def silence(instance_id: str) -> Response:
