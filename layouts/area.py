@@ -34,7 +34,7 @@ from dashboard.domain.types import epoch_ms
 from dashboard.queries import areas
 from dashboard.queries.cells import cell_detail
 from dashboard.web.context import ctx, request_lang
-from layouts import ids, nav
+from layouts import ids, maps, nav
 from layouts.look import GRAPH_CONFIG
 from layouts.panels import area as panels
 from layouts.panels import area_map, cell
@@ -374,8 +374,14 @@ def _map_box(area: Area | None, view: View, lang: Lang) -> html.Div:
         if area is not None
         else dl.Map(dl.GeoJSON(id=CHILD_LAYER), id=MAP)
     )
-    switch = html.Div([nav.colour_switch(lang), html.Div(id=LEGEND)], className="map-overlay area-switch")
-    return html.Div([the_map, switch], className="area-map-box")
+    switch = maps.overlay(
+        "area-key",
+        t("overlay_legend", lang),
+        lang,
+        [nav.colour_switch(lang), html.Div(id=LEGEND)],
+        "area-switch",
+    )
+    return html.Div([the_map, switch], className=f"area-map-box {maps.FIT_BOX}")
 
 
 def page_of(level: str) -> Any:

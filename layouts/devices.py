@@ -17,7 +17,7 @@ from dashboard.domain.devices import STATUSES, Family
 from dashboard.domain.i18n import Lang, t
 from dashboard.domain.registry import CAMERA_KINDS, METRICS
 from dashboard.web.context import ctx
-from layouts import ids
+from layouts import ids, maps
 
 # Element ids (docs/UI.md), defined in layouts/ids.py
 DEVICE_LAYERS = ids.DEVICE_LAYERS
@@ -96,4 +96,6 @@ def device_layers(lang: Lang, controls: bool = True) -> html.Div:
         if controls
         else [html.Div(_key(f, lang), className=f"layer-key fam-{f}") for f in TOGGLES if SHOWN_BY_DEFAULT[f]]
     )
-    return html.Div(children, id=DEVICE_LAYERS, className="map-overlay device-layers", **data)
+    return maps.overlay(
+        "devices", t("overlay_devices", lang), lang, children, "device-layers", id=DEVICE_LAYERS, **data
+    )

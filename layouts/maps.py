@@ -1,14 +1,36 @@
-"""The district map as every screen builds it: optional tiles, a view fitted to bounds, the dark style."""
+"""The district map as every screen builds it: optional tiles, a view fitted to bounds, the dark style, and
+the boxes over it. A map inside a ``FIT_BOX`` element shows its outline layer (``OUTLINE_CLASS``) whole and
+clear of the box's overlays (assets/js/fit.js refits it as the box or an overlay changes size)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash_leaflet as dl
+from dash import html
 
 from dashboard.config import WebConfig
+from dashboard.domain.i18n import Lang, t
 
 Bounds = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
+FIT_BOX = "map-fit"  # the class of the box holding a map and its overlays
+OUTLINE_CLASS = "fit-outline"  # the className (in its style) of the layer a map keeps whole and clear
+
+
+def overlay(
+    name: str, title: str, lang: Lang, children: list[Any], class_name: str, **attrs: Any
+) -> html.Div:
+    """A box over a map that folds away to a button with its ``title`` (remembered per browser as
+    ``name``; folded by default on a phone; the wall shows it and no button)."""
+    aria: Any = {"aria-expanded": "true"}
+    toggle = html.Button(
+        [html.Span(title, className="ot-name"), html.Span(className="ot-mark")],
+        className="overlay-toggle",
+        title=t("overlay_fold", lang),
+        **aria,
+    )
+    data: Any = {"data-overlay": name}
+    return html.Div([toggle, *children], className=f"map-overlay {class_name}", **data, **attrs)
 
 
 def tiles(web: WebConfig, opacity: float = 0.35) -> list[Any]:

@@ -21,7 +21,7 @@ from dashboard.alerts.levels import LEVELS
 from dashboard.domain.i18n import Lang, bundle, t
 from dashboard.domain.lifecycle import STAGES
 from dashboard.web.context import ctx, request_lang, snapshot
-from layouts import ids, nav
+from layouts import ids, maps, nav
 from layouts.devices import device_layers
 from layouts.look import BINS, COLORS, GRAPH_CONFIG, PLOT_LAYOUT
 from layouts.maps import fitted_map, tiles
@@ -132,7 +132,9 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
     body = html.Main(
         [
             _left(lang_),
-            html.Div([_cell_map(snap), *_overlays(lang_, mode, map_extra)], className="wall-map"),
+            html.Div(
+                [_cell_map(snap), *_overlays(lang_, mode, map_extra)], className=f"wall-map {maps.FIT_BOX}"
+            ),
             _right(lang_, mode),
             _ticker(lang_),
         ],
@@ -180,7 +182,7 @@ def _cell_map(snap: dict[str, Any]) -> Any:
             dl.GeoJSON(
                 id=OUTLINE,
                 url="/geo/district.geojson",
-                style={"color": "#bfe9ff", "weight": 3.5, "fill": False},
+                style={"color": "#bfe9ff", "weight": 3.5, "fill": False, "className": maps.OUTLINE_CLASS},
                 interactive=False,
             ),
             panels.alert_layer(ALERT_COMMUNITIES, "/geo/communities.geojson"),  # on top: the warnings
@@ -252,16 +254,22 @@ def _overlays(lang: Lang, mode: Mode, map_extra: Sequence[Any]) -> list[Any]:
     return [
         *map_extra,  # before the boxes it may hide (a CSS sibling rule, not :has(): see wallmode.css)
         html.Div(id=ALERT_BANNER, className="alert-banner hidden", role="alert"),
-        html.Div(
+        maps.overlay(
+            "top-cells",
+            t("top_cells", lang),
+            lang,
             [
                 html.Div([t("top_cells", lang), panels.fresh(TOP_CELLS)], className="panel-title"),
                 html.Ol(id=TOP_CELLS),
             ],
-            className="map-overlay top-cells-box",
+            "top-cells-box",
         ),
-        html.Div(
+        maps.overlay(
+            "legend",
+            t("overlay_legend", lang),
+            lang,
             [panels.legend(lang), *([nav.wall_colour_switch(lang), panels.about(lang)] if desk else [])],
-            className="map-overlay legend-box",
+            "legend-box",
         ),
         device_layers(lang, controls=desk),  # cameras and sensors: assets/js/devices.js draws them
     ]

@@ -113,3 +113,112 @@ def test_pages_fit_every_screen_without_overlap(
     assert got["scrollWidth"] <= got["clientWidth"], f"wider than the screen: {got}"
     assert not got["outside"], got["outside"]
     assert not got["hits"], got["hits"]
+
+
+# Every map's outline (the layer styled "fit-outline"), sampled along its SVG path in screen px: how many
+# samples lie outside the map's box, and how many under a box over the map (a legend, the top cells, the
+# device key, the zoom buttons); and the map's scale (a 4K wall draws its map at 1080p size, scaled).
+OUTLINE = """
+const out = {maps: 0, points: 0, outside: [], covered: [], scale: []};
+for (const box of document.querySelectorAll('.map-fit')) {
+  const map = box.querySelector('.leaflet-container');
+  if (!map) continue;
+  out.maps += 1;
+  const mr = map.getBoundingClientRect();
+  out.scale.push(mr.width / map.offsetWidth);
+  const over = [...box.querySelectorAll('.map-overlay, .leaflet-control')]
+    .map(e => [e, e.getBoundingClientRect()]).filter(([e, r]) => r.width > 0 && r.height > 0);
+  for (const path of box.querySelectorAll('path.fit-outline')) {
+    const m = path.getScreenCTM(), len = path.getTotalLength();
+    for (let i = 0; i < 400; i++) {
+      const p = path.getPointAtLength(len * i / 400);
+      const x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+      out.points += 1;
+      const away = x < mr.left - 1 || x > mr.right + 1 || y < mr.top - 1 || y > mr.bottom + 1;
+      if (away) out.outside.push([x, y]);
+      for (const [e, r] of over) {
+        if (x > r.left + 1 && x < r.right - 1 && y > r.top + 1 && y < r.bottom - 1)
+          out.covered.push(String(e.className).slice(0, 40));
+      }
+    }
+  }
+}
+out.outside = out.outside.slice(0, 5);
+out.covered = [...new Set(out.covered)];
+return out;
+"""
+
+# The smallest text on the page as drawn (its font size times the scale of a scaled map or figure), and
+# the element that has it.
+SMALLEST_TEXT = """
+let best = [1e9, ''];
+for (const e of document.querySelectorAll('.wall *')) {
+  if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const r = e.getBoundingClientRect();
+  if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+  const scaled = e.closest('.leaflet-container, .wall-graph');
+  const k = scaled ? scaled.getBoundingClientRect().width / scaled.offsetWidth : 1;
+  const px = parseFloat(getComputedStyle(e).fontSize) * k;
+  if (px < best[0]) best = [px, (e.className.baseVal ?? e.className) || e.tagName];
+}
+return best;
+"""
+
+
+def outline_clear(browser: Any) -> dict[str, Any]:
+    """Wait until every map's outline is drawn inside its box and clear of the boxes over it."""
+
+    def clear() -> dict[str, Any] | None:
+        got = dict(browser.execute_script(OUTLINE))
+        ok = got["maps"] and got["points"] and not got["outside"] and not got["covered"]
+        return got if ok else None
+
+    try:
+        return wait_for(clear, 20, 0.3, "the map's outline whole and clear")
+    except AssertionError as err:
+        raise AssertionError(f"{err}: {browser.execute_script(OUTLINE)}") from None
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("page", ["/", "/subdistrict/ZM", "/community/ZM-C01", "/cell/ZM-0001"])
+def test_maps_show_their_whole_area_clear_of_legends(
+    app: App, browser: Any, page: str, width: int, height: int
+) -> None:
+    browser.set_window_size(width, height)
+    browser.get(app.url + page)
+    wait_for(lambda: count(browser, ".leaflet-interactive") > 3, 30, 0.2, "the map drawn")
+    got = outline_clear(browser)
+    assert got["points"] >= 400, got
+
+
+WALL_SIZES = [(1920, 1080), (3840, 2160)]
+
+
+@pytest.mark.parametrize(("width", "height"), WALL_SIZES, ids=[f"{w}x{h}" for w, h in WALL_SIZES])
+def test_wall_fills_its_screen_scaled_as_a_whole(app: App, browser: Any, width: int, height: int) -> None:
+    """/wall at 1080p and 4K (the screen's exact size, as a kiosk shows it): no scrollbars, no overlap, no
+    text past its box, the district whole and clear of the legends, and 4K the same picture at double
+    size: the map drawn at its 1080p size and scaled, no text smaller than ~10 px at 1080p."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        browser.get(app.url + "/wall")
+        wait_for(lambda: count(browser, ".od-row, #overdue-list .muted"), 30, 0.2, "the panels filled")
+        wait_for(lambda: count(browser, ".dev-cluster") > 10, 30, 0.2, "the device badges drawn")
+        got = measure(browser, [*HOME_BOXES, ".map-overlay", ".clock"], HOME_TEXTS)
+        fit = outline_clear(browser)
+        smallest = browser.execute_script(SMALLEST_TEXT)
+        if KEEP_SHOTS:
+            browser.save_screenshot(str(SHOTS / f"wall-{width}x{height}.png"))
+        page = browser.execute_script(
+            "const d = document.documentElement;"
+            "return [d.scrollWidth, d.scrollHeight, innerWidth, innerHeight]"
+        )
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert page[2:] == [width, height], page
+    assert page[0] <= width and page[1] <= height, f"scrollbars: {page}"
+    assert not got["hits"], got["hits"]
+    assert not got["over"], got["over"]
+    assert fit["scale"] == [pytest.approx(width / 1920, rel=0.02)], fit
+    assert smallest[0] >= 10 * height / 1080, smallest

@@ -36,7 +36,7 @@
     return 0;
   }
 
-  function badgeSize(n) { return Math.round(Math.min(30, 16 + 4 * Math.log10(Math.max(1, n)))); }
+  function badgeSize(n) { return Math.round(Math.min(34, 18 + 4.5 * Math.log10(Math.max(1, n)))); }
 
   // The groups of one family at one zoom: each device's group, each group's counts, worst and centre.
   function regroup(S, F, zoom) {

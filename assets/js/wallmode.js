@@ -45,11 +45,16 @@
     return { paddingTopLeft: [Math.round(r * 21), Math.round(r * 4)], paddingBottomRight: [r, r] };
   }
 
+  // The district (index 0) as the map fits it, clear of its legends (fit.js); a subdistrict by its bounds,
+  // the fitting held meanwhile.
   function flyTo(meta, index) {
     state.applied = index;
-    root.dash_clientside.set_props(meta.ids.map, {
-      viewport: { bounds: meta.views[index].bounds, transition: "flyToBounds", options: Object.assign({ duration: 1.2 }, padding(index)) },
-    });
+    var fit = need("fit"), home = index === 0 && fit ? fit.view(meta.ids.map) : null;
+    if (fit) { fit.hold(meta.ids.map, index !== 0); }
+    var vp = home
+      ? { center: [home.center.lat, home.center.lng], zoom: home.zoom, transition: "flyTo", options: { duration: 1.2 } }
+      : { bounds: meta.views[index].bounds, transition: "flyToBounds", options: Object.assign({ duration: 1.2 }, padding(index)) };
+    root.dash_clientside.set_props(meta.ids.map, { viewport: vp });
   }
 
   // The card's figures: [subdistrict, district] for open, overdue, reported and closed (sub null: the district's view).
@@ -65,8 +70,9 @@
   // Figures (plotly) are drawn in px: zoom them like the rest of the page, whose rem follows the viewport.
   function scaleFigures() {
     if (!state.meta || !root.document.getElementById(state.meta.ids.focus)) { return; }
-    var zoom = String(rem() / 16), style = root.document.documentElement.style;
+    var zoom = String(rem() / 16), mapZoom = String(rem() / 20), style = root.document.documentElement.style;
     if (style.getPropertyValue("--wm-zoom") !== zoom) { style.setProperty("--wm-zoom", zoom); }
+    if (style.getPropertyValue("--wm-map") !== mapZoom) { style.setProperty("--wm-map", mapZoom); }
   }
 
   // The root's class while /wall is shown (its rem follows the viewport: wallmode.css); checked at load

@@ -16,7 +16,7 @@ from dashboard.queries import areas
 from dashboard.web.context import ctx
 from layouts import ids, nav
 from layouts.look import BINS, COLORS
-from layouts.maps import fitted_map, tiles
+from layouts.maps import OUTLINE_CLASS, fitted_map, tiles
 from layouts.panels.area import LEVEL_ORDER, level_name
 
 CHILD_LEVEL = {"district": "subdistrict", "subdistrict": "community", "community": "cell"}
@@ -84,7 +84,7 @@ def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None
                 id=ids.AREA_OUTLINE_LAYER,
                 url=f"/geo/{GEO_FILE[area.level]}.geojson",
                 filter={"variable": "citybrain.areamap.keep"},
-                style={"color": "#bfe9ff", "weight": 3, "fill": False},
+                style={"color": "#bfe9ff", "weight": 3, "fill": False, "className": OUTLINE_CLASS},
                 hideout={"ids": [area.id]},
                 interactive=False,
             ),

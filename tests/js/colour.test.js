@@ -79,7 +79,7 @@ test("an unknown status counts as unknown; badge sizes grow with the count, capp
   const F = { rankOf: { online: 0, unknown: 1, offline: 2, fault: 3 } };
   assert.equal(dev.rankIn(F, "fault"), 3);
   assert.equal(dev.rankIn(F, "exploded"), 1);
-  assert.deepEqual([1, 10, 100, 1000, 1e6].map(D.badgeSize), [16, 20, 24, 28, 30]);
+  assert.deepEqual([1, 10, 100, 1000, 1e6].map(D.badgeSize), [18, 23, 27, 32, 34]);
 });
 
 test("a device's status in words, with since when or its last reading", () => {
