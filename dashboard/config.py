@@ -70,6 +70,20 @@ class WebConfig(ConfigModel):
         description="/wall (the command-wall mode): seconds each view of its rotation stays (the district, "
         "then each of wall_views); 0 = no rotation. A URL overrides it: /wall?rotate=30.",
     )
+    sound_level: Literal["blue", "yellow", "orange", "red"] = Field(
+        "orange",
+        description="Unacknowledged warnings at or above this level sound: on / when the person turns sound "
+        "on, on /wall always (see wall_sound).",
+    )
+    sound_repeat_s: float = Field(
+        2, ge=1, le=600, description="A sounding warning's tone repeats this often until acknowledged."
+    )
+    wall_sound: bool = Field(
+        True,
+        description="/wall sounds by itself, with nobody touching it. The browser must allow audio without a "
+        "gesture: start the kiosk with --autoplay-policy=no-user-gesture-required (README); otherwise the "
+        "wall says 'click to enable sound'.",
+    )
     wall_views: list[str] | None = Field(
         None,
         min_length=1,

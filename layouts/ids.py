@@ -56,6 +56,7 @@ ALERT_NOTE: Final = "alert-note"
 ALERT_MSG: Final = "alert-msg"
 DUTY_NAME: Final = "duty-name"
 SOUND: Final = "sound-toggle"
+SOUND_NOTICE: Final = "sound-notice"  # /wall: "sound blocked: click to enable" while the browser blocks audio
 ALERT_CELLS: Final = "alert-cells"
 ALERT_COMMUNITIES: Final = "alert-communities"
 ALERTS_HISTORY_LINK: Final = "alerts-history-link"
@@ -175,6 +176,7 @@ WALL_JS: Final[dict[str, str]] = {
     "alertMsg": ALERT_MSG,
     "dutyName": DUTY_NAME,
     "sound": SOUND,
+    "soundNotice": SOUND_NOTICE,
 }
 WALLMODE_JS: Final[dict[str, str]] = {"map": WALL_MAP, "view": VIEW, "focus": FOCUS}
 DEVICES_JS: Final[dict[str, str]] = {"map": WALL_MAP, "cameras": LAYER_CAMERAS, "sensors": LAYER_SENSORS}

@@ -70,17 +70,25 @@ ALERT_NOTE = ids.ALERT_NOTE
 ALERT_MSG = ids.ALERT_MSG
 DUTY_NAME = ids.DUTY_NAME
 SOUND = ids.SOUND
+SOUND_NOTICE = ids.SOUND_NOTICE
 ALERT_CELLS = ids.ALERT_CELLS
 ALERT_COMMUNITIES = ids.ALERT_COMMUNITIES
 
 
-def _meta(lang: Lang) -> dict[str, Any]:
-    """What the page's JS needs once: key names, strings, and the names of areas and catalogue entries."""
+def _meta(lang: Lang, mode: Mode) -> dict[str, Any]:
+    """What the page's JS needs once: key names, strings, the names of areas and catalogue entries, and
+    when it sounds (``auto``: by itself, as /wall does; else when the person turns sound on)."""
     c = ctx()
     geo = c.geo
+    web = c.cfg.web
     return {
         "lang": lang,
         "view": WALL_VIEW,
+        "sound": {
+            "level": web.sound_level,
+            "every_ms": int(web.sound_repeat_s * 1000),
+            "auto": mode == "wall" and web.wall_sound,
+        },
         "ids": ids.WALL_JS,
         "tz": c.cfg.timezone,
         "strings": bundle(lang),
@@ -148,7 +156,7 @@ def page(lang: str | None, mode: Mode = "desk", map_extra: Sequence[Any] = ()) -
             dcc.Store(id=FEEDS, data={"ts": snap.get("ts", 0), "kinds": snap.pop("feeds", {})}),
             dcc.Store(id=ALERTS, data=alerts),
             dcc.Store(id=LIVE, data={k: v for k, v in snap.items() if k != "cells"}),
-            dcc.Store(id=META, data=_meta(lang_)),
+            dcc.Store(id=META, data=_meta(lang_, mode)),
         ],
         className=f"wall mode-{mode} lang-{lang_}",
         lang=lang_,
@@ -208,7 +216,7 @@ def _header(lang: Lang, mode: Mode) -> html.Header:
             html.Div(
                 [
                     html.Span(t("connecting", lang), id=CONNECTION, className="conn conn-wait"),
-                    *([panels.status_row(lang)] if mode == "desk" else []),
+                    *([panels.status_row(lang)] if mode == "desk" else [panels.sound_notice(lang)]),
                 ],
                 className="status",
             ),

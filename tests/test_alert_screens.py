@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
+from dashboard.domain.i18n import t
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
 
@@ -73,9 +74,9 @@ def browser2() -> Iterator[Any]:
     driver.quit()
 
 
-def post_reading(app: App, value: float) -> None:
+def post_reading(app: App, value: float, sensor: str = SENSOR) -> None:
     """POST one water-level reading of the gauge, as a device gateway would."""
-    body = {"readings": [{"sensor_id": SENSOR, "metric": "water_level", "value": value, "unit": "m",
+    body = {"readings": [{"sensor_id": sensor, "metric": "water_level", "value": value, "unit": "m",
                           "time": int(time.time() * 1000)}]}  # fmt: skip
     status, answer = http_post(f"{app.url}/api/v1/sensor-readings", body, TOKEN)
     assert status == 202, answer
@@ -214,6 +215,72 @@ def test_sound_toggle_is_off_by_default_and_remembered(app: App, browser: Any) -
     el.click()
     wait_for(lambda: el.get_attribute("aria-pressed") == "false", 10, what="sound off")
     assert browser.execute_script("return localStorage.getItem('citybrain.sound')") == "off"
+
+
+def open_command_wall(app: App, browser: Any) -> None:
+    """Load /wall and wait until it is live."""
+    browser.get(f"{app.url}/wall")
+    wait_for(
+        lambda: "conn-ok" in (browser.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
+        30,
+        what="Socket.IO connected",
+    )
+
+
+def sound_state(browser: Any) -> Any:
+    return browser.execute_script("return window.citybrain.soundState")
+
+
+def test_wall_and_desk_say_so_when_the_browser_blocks_sound(app: App) -> None:
+    """A browser that allows audio only after a gesture: /wall shows 'click to enable sound' instead of
+    pretending, / says the same on its toggle, and a click anywhere starts the sound."""
+    from tests.support import chromium
+
+    with chromium("--autoplay-policy=document-user-activation-required") as b:  # browsers' default
+        open_command_wall(app, b)
+        note = b.find_element(By.ID, wall.SOUND_NOTICE)
+        wait_for(lambda: sound_state(b) == "blocked", 10, what="the wall's sound blocked")
+        wait_for(lambda: "hidden" not in (note.get_attribute("class") or ""), 10, what="the notice shown")
+        assert note.text == t("sound_blocked", "zh-CN")
+        assert b.execute_script("return window.citybrain.soundOn") is False
+        note.click()  # a person's gesture: the browser now lets the wall sound
+        wait_for(lambda: sound_state(b) == "on", 10, what="sound on after a click")
+        wait_for(lambda: "hidden" in (note.get_attribute("class") or ""), 10, what="the notice gone")
+
+        # the desk: sound was turned on in this browser before; after a reload the toggle asks for a click
+        b.execute_script("localStorage.setItem('citybrain.sound', 'on')")
+        open_wall(app, b)
+        el = b.find_element(By.ID, wall.SOUND)
+        wait_for(lambda: el.text == t("sound_click", "zh-CN"), 10, what="the toggle asks for a click")
+        assert "blocked" in (el.get_attribute("class") or "").split() and sound_state(b) == "blocked"
+        assert el.text != t("sound_on", "zh-CN")
+        b.find_element(By.CSS_SELECTOR, ".wall-header h1").click()  # any click
+        wait_for(lambda: el.text == t("sound_on", "zh-CN"), 10, what="sound on after a click")
+        assert "blocked" not in (el.get_attribute("class") or "").split()
+
+
+def test_kiosk_wall_sounds_a_new_warning_with_nobody_touching_it(app: App) -> None:
+    """The README's kiosk line (--autoplay-policy=no-user-gesture-required): /wall sounds by itself when a
+    new red warning arrives (another gauge: the first one's warning was acknowledged above and reopens
+    acknowledged), and stops once it is acknowledged."""
+    from tests.support import chromium
+
+    gauge = "SEN-0010"
+    alert_id = f"{RULE}:{gauge}"
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:
+        open_command_wall(app, b)
+        wait_for(lambda: sound_state(b) == "on", 10, what="the wall's sound on")
+        note = b.find_element(By.ID, wall.SOUND_NOTICE)
+        assert "hidden" in (note.get_attribute("class") or "")
+        assert not b.execute_script("return window.citybrain.beeps")  # nothing sounds yet
+
+        post_reading(app, 0.42, gauge)  # a new red warning
+        wait_for(lambda: b.execute_script("return window.citybrain.beeps") or 0, 20, what="the alarm played")
+        assert b.execute_script("return window.citybrain.lastTone") == "red"
+
+        status, _ = http_post(f"{app.url}/api/v1/alerts/{alert_id}/ack", {"actor": "王值班"}, TOKEN)
+        assert status == 200
+        wait_for(lambda: b.execute_script("return window.citybrain.soundLoud") is None, 10, what="quiet")
 
 
 def test_push_splits_alert_changes_into_consecutive_runs() -> None:

@@ -52,10 +52,16 @@
       list.filter(function (a) { return a.status === "acknowledged"; })[0] || null;
   }
 
-  // "red" | "orange" | null: what the sound repeats (unacknowledged orange and red warnings).
-  function loud(list) {
-    var l = list.filter(function (a) { return a.status === "firing" && (a.level === "red" || a.level === "orange"); });
-    return l.length ? (l.some(function (a) { return a.level === "red"; }) ? "red" : "orange") : null;
+  var LEVEL_RANK = { blue: 1, yellow: 2, orange: 3, red: 4 };
+
+  // What sounds: the unacknowledged warnings at or above level `min` (default orange): {level: the most
+  // severe of them (its tone), ids} or null.
+  function loud(list, min) {
+    var floor = LEVEL_RANK[min || "orange"] || 3;
+    var l = list.filter(function (a) { return a.status === "firing" && (LEVEL_RANK[a.level] || 0) >= floor; });
+    if (!l.length) { return null; }
+    var top = l.reduce(function (m, a) { return LEVEL_RANK[a.level] > LEVEL_RANK[m] ? a.level : m; }, l[0].level);
+    return { level: top, ids: l.map(function (a) { return a.id; }) };
   }
 
   // What the map outlines: per cell and per community the highest level, and whether any is unacknowledged.

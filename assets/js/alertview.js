@@ -112,7 +112,7 @@
     var A = need("alerts"), F = need("format");
     var list = A.sort((store && store.alerts) || [], meta.levels);
     cb.alertsNow = list;
-    need("sound").loud(A.loud(list));
+    need("sound").alerts(list);
     var b = banner(list, meta), areas = A.areas(list, meta), colours = {};
     Object.keys(meta.levels).forEach(function (k) { colours[k] = meta.levels[k].colour; });
     var counts = ["blue", "yellow", "orange", "red"].map(function (k) {

@@ -85,6 +85,7 @@
     if (painter) { painter.stop(); }
     painter = need("paint").create(frame);
     need("map").wallStart(meta.ids, hideout);
+    need("sound").start(meta);
     need("alerts").start(alerts, meta);
     need("freshness").feeds(feeds || null);
     if (feeds) { need("freshness").snapshot(feeds.ts); }

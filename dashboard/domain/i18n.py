@@ -255,6 +255,12 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     "ack_note": {"zh-CN": "确认备注（可选）", "en": "Note (optional)"},
     "sound_enable": {"zh-CN": "启用声音", "en": "Enable sound"},
     "sound_on": {"zh-CN": "声音已开启", "en": "Sound on"},
+    "sound_click": {"zh-CN": "点击启用声音", "en": "Click to enable sound"},
+    "sound_blocked": {
+        "zh-CN": "浏览器已阻止声音 · 点击任意处启用",
+        "en": "The browser blocks sound · click anywhere to enable it",
+    },
+    "sound_none": {"zh-CN": "此浏览器不能发声", "en": "This browser cannot play sound"},
     # --- live protocol: freshness marks, connection banner (helper B) ---
     "fresh_s": {"zh-CN": "{n} 秒", "en": "{n} s"},
     "fresh_min": {"zh-CN": "{n} 分钟前", "en": "{n} min ago"},

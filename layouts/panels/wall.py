@@ -180,6 +180,12 @@ def alert_panel(lang: Lang, mode: Mode) -> html.Section:
     )
 
 
+def sound_notice(lang: Lang) -> html.Button:
+    """/wall: hidden while the wall can sound; says so plainly while the browser blocks audio (a click
+    anywhere enables it)."""
+    return html.Button(t("sound_blocked", lang), id=ids.SOUND_NOTICE, className="sound-notice hidden")
+
+
 def status_row(lang: Lang) -> html.Div:
     """The sound toggle and the link to the other language."""
     other = "en" if lang == "zh-CN" else "zh-CN"

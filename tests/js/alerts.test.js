@@ -40,9 +40,12 @@ test("the order on screen: most severe first, then newest; the banner's alert; w
   assert.equal(A.top(list).id, "o2");  // the most severe unacknowledged one
   assert.equal(A.top([alert("r1", "red", "acknowledged")]).id, "r1");
   assert.equal(A.top([alert("s", "red", "silenced")]), null);
-  assert.equal(A.loud(list), "orange");
-  assert.equal(A.loud([alert("r", "red", "firing"), alert("o", "orange", "firing")]), "red");
+  assert.equal(A.loud(list).level, "orange");
+  const both = A.loud([alert("r", "red", "firing"), alert("o", "orange", "firing")]);
+  assert.deepEqual([both.level, both.ids], ["red", ["r", "o"]]);
   assert.equal(A.loud([alert("y", "yellow", "firing"), alert("r", "red", "acknowledged")]), null);
+  // the threshold is configurable: from yellow on, the yellow one sounds
+  assert.deepEqual(A.loud([alert("y", "yellow", "firing"), alert("b", "blue", "firing")], "yellow"), { level: "yellow", ids: ["y"] });
 });
 
 test("outlines: per cell and community the highest level, pulsing while any is unacknowledged", () => {
