@@ -17,6 +17,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard.alerts.levels import LEVELS
+from dashboard.domain.export import stamp
 from dashboard.domain.i18n import Lang, t
 from dashboard.domain.types import epoch_ms
 from dashboard.queries import alert_history as history
@@ -96,7 +97,7 @@ def table(rows: list[history.Episode], lang: Lang) -> Any:
                 html.Td(history.level_name(ep.peak, lang), className="ap-level"),
                 html.Td(rule_title(ep.rule, lang), className="ap-rule"),
                 html.Td(where(ep, lang), className="ap-where"),
-                html.Td(history.stamp(ep.fired or ep.started, tz), className="ap-when"),
+                html.Td(stamp(ep.fired or ep.started, tz), className="ap-when"),
                 html.Td(history.duration_words(ep, lang, now), className="ap-duration"),
                 html.Td(history.state_words(ep, lang, tz), className="ap-state"),
                 html.Td([html.Div(w) for w in history.who_words(ep, lang, tz)] or "–", className="ap-who"),

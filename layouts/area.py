@@ -27,6 +27,7 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from dashboard.domain.export import asof_iso
 from dashboard.domain.geo import Area
 from dashboard.domain.i18n import Lang, t
 from dashboard.domain.registry import default_registry
@@ -119,6 +120,7 @@ class View:
     sigs: dict[str, str]
     tables: dict[str, dict[str, Any]]
     devices: dict[str, Any] | None = None
+    asof: int = 0  # when it was read (epoch ms): the page's as-of mark and its exports' first line
 
 
 def _sig(data: Any) -> str:
@@ -186,6 +188,7 @@ def _below_area(area: Area, lang: Lang) -> Below:
 def read_view(area: Area, rng: str, mode: str, lang: Lang) -> View:
     """Read the area through ``dashboard.queries`` and build what the page shows."""
     c = ctx()
+    asof = epoch_ms()
     rng_ = rng if rng in RANGES else "today"
     k = areas.kpis(c.redis, c.geo, default_registry(), area.id, rng_, c.tz)  # type: ignore[arg-type]
     trend = areas.trend(c.redis, area.id, rng_, c.tz)  # type: ignore[arg-type]
@@ -212,7 +215,7 @@ def read_view(area: Area, rng: str, mode: str, lang: Lang) -> View:
         "hideout": _sig(hideout),
     }
     grids = {"alerts": alerts, **below.grids}
-    return View(parts, sigs, {name: g.data() for name, g in grids.items()}, below.devices)
+    return View(parts, sigs, {name: g.data() for name, g in grids.items()}, below.devices, asof)
 
 
 def updated_line(lang: Lang) -> str:
@@ -295,7 +298,9 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
     if area_id is not None and area is None:
         return html.Div(
             [
-                panels.header(lang_, html.Nav(id=BREADCRUMBS, className="breadcrumbs"), html.Div()),
+                panels.header(
+                    lang_, html.Nav(id=BREADCRUMBS, className="breadcrumbs"), html.Div(), live=False
+                ),
                 panels.not_found(level, area_id, lang_),
             ],
             className=f"area-page lang-{lang_}",
@@ -318,7 +323,7 @@ def layout(level: str, area_id: str | None, lang: str | None) -> html.Div:
             ),
             dcc.Store(id=META, data=_meta(area, view, lang_)),
             dcc.Store(id=REFRESH),
-            dcc.Store(id=TABLES, data={"tables": view.tables, "sigs": view.sigs}),
+            dcc.Store(id=TABLES, data=_tables(view)),
             *[dcc.Download(id=DOWNLOAD.format(name)) for name in EXPORTS],
             *[html.Button(id=EXPORT.format(name), hidden=True) for name in EXPORTS if frame],
         ],
@@ -353,6 +358,8 @@ def _meta(area: Area | None, view: View, lang: Lang) -> dict[str, Any]:
         "areas": list(_areas_under(area.id)),
         "legend": area_map.legend(view.parts["hideout"], lang),
         "ids": ids.AREA_JS,
+        "tz": ctx().cfg.timezone,
+        "strings": nav.live_strings(lang),
     }
 
 
@@ -408,6 +415,12 @@ dash.clientside_callback(
     prevent_initial_call=True,
 )
 dash.clientside_callback(
+    ClientsideFunction("citybrainArea", "asof"),
+    Output(ids.ASOF, "title"),
+    Input(TABLES, "data"),
+    Input(META, "data"),  # an input nothing writes: the first call happens at page load
+)
+dash.clientside_callback(
     ClientsideFunction("citybrainArea", "legend"),
     Output(LEGEND, "children"),
     Input(nav.COLOUR_SWITCH, "value"),
@@ -442,7 +455,12 @@ def refresh(_stamp: Any, rng: str, mode: str, shown: dict[str, Any], meta: dict[
     view = read_view(ctx().geo.area(meta["id"]), rng, mode, lang)
     old = (shown or {}).get("sigs") or {}
     out = [dash.no_update if old.get(k) == view.sigs[k] else view.parts[k] for k in PARTS]
-    return (*out, updated_line(lang), {"tables": view.tables, "sigs": view.sigs})
+    return (*out, updated_line(lang), _tables(view))
+
+
+def _tables(view: View) -> dict[str, Any]:
+    """The page's store of what it shows: the exportable tables, the parts' signatures, the read time."""
+    return {"tables": view.tables, "sigs": view.sigs, "asof": view.asof}
 
 
 def _export_of(name: str) -> None:
@@ -460,8 +478,10 @@ def _export_of(name: str) -> None:
         data = ((tables or {}).get("tables") or {}).get(name)
         if not n or not data:
             return dash.no_update
+        lang: Lang = meta.get("lang") or "zh-CN"
+        asof = asof_iso(int((tables or {}).get("asof") or epoch_ms()), ctx().tz)
         return {
-            "content": to_csv(data),
+            "content": to_csv(data, t("ap_csv_asof", lang), asof),
             "filename": f"{meta.get('id', 'area')}-{name}-{meta.get('lang', '')}.csv",
             "type": "text/csv;charset=utf-8",
             "base64": False,

@@ -64,7 +64,7 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
         st = read_case(c_.redis, case_id)
     except redis.RedisError as err:
         log.warning("case page: redis unavailable (%s)", err)
-        return [html.Div(t("case_unavailable", lang), className="muted"), html.Span(id=LATE)], {}
+        return [html.Div(t("case_unavailable", lang), className="muted"), html.Span(id=LATE)], {}  # no as-of
     if st is None:
         return None
     now = epoch_ms()
@@ -79,8 +79,11 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
             html.Span(case_id, className="case-id"),
             urgent,
             html.Span(
-                t(f"step_{st.step}", lang) if st.valid else "–",
+                (t(f"stage_{st.stage}", lang) if st.open and st.stage else t(f"step_{st.step}", lang))
+                if st.valid
+                else "–",
                 className="badge state" + (" late" if st.overdue and st.open and not st.stale else ""),
+                title=panels.now_words(st, lang),
             ),
             html.Span(t("case_stale", lang), className="badge stale") if st.open and st.stale else "",
         ],
@@ -124,28 +127,39 @@ def body(case_id: str, lang: Lang) -> tuple[list[Any], dict[str, Any]] | None:
             className="case-grid",
         ),
     ]
-    return content, {"open": st.open, "deadline": st.deadline, "overdue": st.overdue}
+    live = {"open": st.open, "deadline": st.deadline, "overdue": st.overdue, "asof": now}
+    return content, live
+
+
+def header(lang: Lang, live: bool) -> html.Header:
+    """Back to the wall, the page's name; the live and as-of marks (a live page), search and language."""
+    marks = [nav.live_mark(lang)] if live else []
+    return html.Header(
+        [
+            html.A(f"← {t('case_back', lang)}", href=f"/?lang={lang}", className="back", id="case-back"),
+            html.Div(t("case_page_title", lang), className="case-kicker"),
+            html.Div([*marks, nav.search_box(lang), nav.lang_switch(lang)], className="area-tools"),
+        ],
+        className="case-header",
+    )
 
 
 def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> html.Div:
     """The case page (``case_id`` None: the page's frame, as Dash's callback validation sees it)."""
     c_ = ctx()
     lang_: Lang = request_lang(c_.cfg.locale, lang)
-    header = html.Header(
-        [
-            html.A(f"← {t('case_back', lang_)}", href=f"/?lang={lang_}", className="back", id="case-back"),
-            html.Div(t("case_page_title", lang_), className="case-kicker"),
-            html.Div([nav.search_box(lang_), nav.lang_switch(lang_)], className="area-tools"),
-        ],
-        className="case-header",
-    )
     if case_id is None:  # the frame only: every id a callback names
         content: list[Any] = [html.Span(id=LATE)]
         live: dict[str, Any] = {}
     else:
         found = body(case_id, lang_)
         if found is None:  # a static page: nothing to keep live
-            return html.Div([header, not_found(case_id, lang_)], className=f"case-page lang-{lang_}", id=ROOT)
+            return html.Div(
+                [header(lang_, False), not_found(case_id, lang_)],
+                className=f"case-page lang-{lang_}",
+                id=ROOT,
+                lang=lang_,
+            )
         content, live = found
     meta = {
         "case": case_id,
@@ -156,7 +170,7 @@ def layout(case_id: str | None = None, lang: str | None = None, **_: Any) -> htm
     }
     return html.Div(
         [
-            header,
+            header(lang_, True),
             html.Main(content, id=BODY, className="case-body"),
             dcc.Store(id=META, data=meta),
             dcc.Store(id=LIVE, data=live),

@@ -18,8 +18,10 @@ WALL_SUBDISTRICTS: Final = "wall-subdistricts"
 WALL_OUTLINE: Final = "wall-outline"
 CONNECTION: Final = "connection-status"  # classes conn-ok | conn-wait | conn-lost (assets/js/socket.js)
 CONNECTION_BANNER: Final = "connection-banner"  # "connection lost, last update hh:mm:ss"
+ASOF: Final = "data-asof"  # area and case pages: "数据截至 hh:mm:ss" / "As of hh:mm:ss" (stale: disconnected)
 FEEDS: Final = "wall-feeds"  # store: the feeds' freshness per record kind in the snapshot
 FRESH: Final = "fresh-{}"  # per panel: the age of its data, e.g. fresh-lifecycle-flow
+WALL_EXPORT: Final = "wall-export-{}"  # /: a table's CSV link, wall-export-overdue|league|subdistricts
 CLOCK: Final = "wall-clock"
 LIVE: Final = "wall-live"  # store: the snapshot the page starts from (its JS then keeps its own state)
 META: Final = "wall-meta"  # store: what the page's JS needs once (strings, names, ids)
@@ -140,6 +142,7 @@ CASE_MAP: Final = "case-map"
 CASE_CAMERAS: Final = "case-cameras"
 CASE_NOT_FOUND: Final = "case-not-found"
 CASE_BODY: Final = "case-body"
+CASE_NOW: Final = "case-now"  # the facts' one current status: "处置（分拨至 城管执法局）"
 
 # ---------------------------------------------------------------- what each page's JS receives
 WALL_JS: Final[dict[str, str]] = {
@@ -180,5 +183,9 @@ WALL_JS: Final[dict[str, str]] = {
 }
 WALLMODE_JS: Final[dict[str, str]] = {"map": WALL_MAP, "view": VIEW, "focus": FOCUS}
 DEVICES_JS: Final[dict[str, str]] = {"map": WALL_MAP, "cameras": LAYER_CAMERAS, "sensors": LAYER_SENSORS}
-AREA_JS: Final[dict[str, str]] = {"root": AREA_ROOT, "refresh": AREA_REFRESH}
-CASE_JS: Final[dict[str, str]] = {"root": CASE_ROOT, "refresh": CASE_REFRESH}
+AREA_JS: Final[dict[str, str]] = {
+    "root": AREA_ROOT, "refresh": AREA_REFRESH, "connection": CONNECTION, "asof": ASOF,
+}  # fmt: skip
+CASE_JS: Final[dict[str, str]] = {
+    "root": CASE_ROOT, "refresh": CASE_REFRESH, "connection": CONNECTION, "asof": ASOF,
+}  # fmt: skip

@@ -19,6 +19,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from dashboard.domain.i18n import Lang, duration, t
+from dashboard.domain.types import epoch_ms
 from dashboard.queries.search import search
 from dashboard.web.context import ctx
 from layouts import ids
@@ -71,6 +72,26 @@ def lang_switch(lang: Lang) -> html.A:
     return html.A(
         t("lang_other", lang), href=f"?lang={other}", className="lang", id=LANG_SWITCH, **data(lang=other)
     )
+
+
+LIVE_STRINGS = ("connected", "disconnected", "connecting", "asof_mark", "asof_stale")
+
+
+def live_mark(lang: Lang) -> html.Div:
+    """The connection mark (as the wall's: connecting / live / lost) and the as-of mark (when the page's
+    data was last read; a stale warning while disconnected), both written by assets/js/livemark.js."""
+    return html.Div(
+        [
+            html.Span(t("connecting", lang), id=ids.CONNECTION, className="conn conn-wait"),
+            html.Span(id=ids.ASOF, className="asof"),
+        ],
+        className="live-mark",
+    )
+
+
+def live_strings(lang: Lang) -> dict[str, str]:
+    """The strings the live mark needs, for a page's meta."""
+    return {k: t(k, lang) for k in LIVE_STRINGS}
 
 
 def search_box(lang: Lang) -> html.Div:
@@ -126,14 +147,18 @@ def minutes(m: float | None, lang: Lang) -> str:
     return "–" if m is None else duration(m * 60_000, lang)
 
 
-def when(ts: int | None, lang: Lang, tz: ZoneInfo) -> str:
-    """A local date and time: "11月28日 14:05" / "28 Nov 14:05" ("–" for none)."""
+def when(ts: int | None, lang: Lang, tz: ZoneInfo, now: int | None = None) -> str:
+    """A local date and time for the screen: "11月28日 14:05" / "28 Nov 14:05" in the current year, with
+    the year otherwise ("2025年11月28日 14:05" / "28 Nov 2025 14:05"); never a numeric d/m form. "–" for
+    none. (CSV files write ``dashboard.domain.export.stamp``: 2026-11-28 14:05.)"""
     if not ts:
         return "–"
     d = datetime.fromtimestamp(ts / 1000, tz)
+    this_year = datetime.fromtimestamp((now if now is not None else epoch_ms()) / 1000, tz).year
+    year = d.year != this_year
     if lang == "zh-CN":
-        return f"{d.month}月{d.day}日 {d:%H:%M}"
-    return f"{d.day} {d:%b %H:%M}"
+        return f"{f'{d.year}年' if year else ''}{d.month}月{d.day}日 {d:%H:%M}"
+    return f"{d.day} {d:%b}{f' {d.year}' if year else ''} {d:%H:%M}"
 
 
 # --------------------------------------------------------------------------- search

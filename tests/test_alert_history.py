@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.alerts.model import Transition
+from dashboard.domain.export import safe_cell
 from dashboard.domain.i18n import LANGS, Lang
 from dashboard.queries import alert_history as ah
 
@@ -215,5 +216,5 @@ def test_the_csv_states_its_time_and_filters_and_escapes_formulas() -> None:
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_escaped(cell: str) -> None:
-    assert ah.safe_cell(cell) == "'" + cell
-    assert ah.safe_cell("王值班") == "王值班" and ah.safe_cell(None) == ""
+    assert safe_cell(cell) == "'" + cell
+    assert safe_cell("王值班") == "王值班" and safe_cell(None) == ""

@@ -72,10 +72,22 @@
     need("socket").open({
       auth: { pathname: root.location.pathname },
       on: { delta: handler(concerns), alerts: handler(alertsConcern) },
-      status: function (state, reconnected) { if (reconnected && onPage()) { ask(); } },
+      status: function (state, reconnected) {
+        if (onPage()) { need("livemark").connection(state, A.meta); }
+        if (reconnected && onPage()) { ask(); }
+      },
       alive: onPage,
     });
     return root.dash_clientside.no_update;
+  }
+
+  // The page's store of what it shows changed (a first read or a re-read): its read time on the as-of
+  // mark (assets/js/livemark.js); the mark's tooltip is the full date and time.
+  function asof(tables, meta) {
+    var at = tables && tables.asof;
+    if (!meta || !meta.ids || !at) { return root.dash_clientside.no_update; }
+    need("livemark").read(at, meta);
+    return need("format").stamp(at, meta.tz, null, true);
   }
 
   // A click on a child area on the map: one level down.
@@ -96,8 +108,8 @@
 
   if (root.document) {
     var dc = (root.dash_clientside = root.dash_clientside || {});
-    dc.citybrainArea = Object.assign(dc.citybrainArea || {}, { init: init, go: go, legend: legend });
+    dc.citybrainArea = Object.assign(dc.citybrainArea || {}, { init: init, go: go, legend: legend, asof: asof });
   }
 
-  return { concerns: concerns, alertsConcern: alertsConcern, init: init, go: go, legend: legend };
+  return { concerns: concerns, alertsConcern: alertsConcern, init: init, go: go, legend: legend, asof: asof };
 });

@@ -1,7 +1,7 @@
 /* citybrain case: one case's page (/case/<id>) stays live. Its room (case:<id>) sends the case's own
    events; each one, read off the socket (none coalesced), asks the server to re-read the case through
    the page's refresh store; so does a reconnect. The current stage's "late by" / "time left" grows
-   every second (display only). */
+   every second (display only). The connection and as-of marks: assets/js/livemark.js. */
 (function (name, factory) {
   "use strict";
   var g = typeof window !== "undefined" ? window : globalThis;
@@ -33,7 +33,10 @@
     need("socket").open({
       auth: { pathname: root.location.pathname },
       on: { delta: function (msg) { if (onPage() && mine(msg, C.meta.case)) { refresh(); } } },
-      status: function (state, reconnected) { if (reconnected && onPage()) { refresh(); } },
+      status: function (state, reconnected) {
+        if (onPage()) { need("livemark").connection(state, C.meta); }
+        if (reconnected && onPage()) { refresh(); }
+      },
       alive: onPage,
     });
     return root.dash_clientside.no_update;
@@ -49,8 +52,10 @@
       : [F.fill(S.case_late, { d: F.duration(-left, S, meta.lang) }), "case-late bad"];
   }
 
+  // Each second: the stage's clock, and the as-of mark (when the case was last read: live.asof).
   function clock(_n, live, meta) {
     var NOUP = root.dash_clientside.no_update;
+    if (live && live.asof && meta && meta.ids) { need("livemark").read(live.asof, meta); }
     return live && meta ? clockText(live, meta, Date.now()) : [NOUP, NOUP];
   }
 

@@ -92,16 +92,17 @@
   var TIME_OPTS = {
     hms: { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
     hm: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
-    clock: { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
-    stamp: { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
-    short: { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
   };
 
-  // An instant as local text: kind "hms" 14:05:09, "hm" 14:05, "clock" 2026/12/08 14:05:09,
-  // "stamp" 12/08 14:05:09, "short" 12/08 14:05.
+  // An instant as local text: kind "hms" 14:05:09, "hm" 14:05; the kinds with a date are the same in
+  // both languages and never ambiguous (no 07/12/2026): "clock" and "stamp" 2026-12-08 14:05:09,
+  // "short" 2026-12-08 14:05.
   function time(ms, tz, lang, kind) {
-    var opts = Object.assign({ timeZone: tz }, TIME_OPTS[kind || "hms"]);
-    return dtf((kind || "hms") + tz, lang, opts).format(new Date(ms));
+    var k = kind || "hms";
+    if (k === "clock" || k === "stamp") { return stamp(ms, tz, null, true); }
+    if (k === "short") { return stamp(ms, tz, null, false); }
+    var opts = Object.assign({ timeZone: tz }, TIME_OPTS[k]);
+    return dtf(k + tz, lang, opts).format(new Date(ms));
   }
 
   // An instant with an unambiguous date in both languages, "2026-12-07 14:05" (seconds: "14:05:09"),

@@ -142,7 +142,7 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     "case_col_step": {"zh-CN": "环节", "en": "Step"},
     "case_col_dept": {"zh-CN": "部门", "en": "Department"},
     "case_col_actor": {"zh-CN": "处理人", "en": "By"},
-    "case_col_stage": {"zh-CN": "环节用时 / 时限", "en": "Time in stage / limit"},
+    "case_col_stage": {"zh-CN": "由此进入的环节：用时 / 时限", "en": "Stage it opened: time / limit"},
     "case_col_note": {"zh-CN": "备注", "en": "Note"},
     "case_ongoing": {"zh-CN": "进行中", "en": "ongoing"},
     "case_stage_late": {"zh-CN": "超时", "en": "late"},
@@ -385,6 +385,28 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     "role_part_time": {"zh-CN": "兼职网格员", "en": "Part-time grid worker"},
     # --- device layer: stale sensors (helper A) ---
     "dev_st_stale": {"zh-CN": "数据中断", "en": "Stale"},
+    # --- issue 14 item 9: the case's status, as-of marks, exports (helper F) ---
+    "case_now": {"zh-CN": "当前环节", "en": "Now"},
+    "case_now_value": {"zh-CN": "{stage}（{what}）", "en": "{stage} ({what})"},
+    "case_now_over": {"zh-CN": "已办结（{what}）", "en": "Over ({what})"},
+    "asof_mark": {"zh-CN": "数据截至 {t}", "en": "As of {t}"},
+    "asof_stale": {
+        "zh-CN": "数据截至 {t} · 连接中断，可能已过时",
+        "en": "As of {t} · connection lost, may be out of date",
+    },
+    "export_csv_title": {"zh-CN": "下载此表的CSV文件", "en": "Download this table as CSV"},
+    "col_urgent": {"zh-CN": "紧急", "en": "Urgent"},
+    "col_yes": {"zh-CN": "是", "en": "yes"},
+    "col_no": {"zh-CN": "否", "en": "no"},
+    "col_late_by": {"zh-CN": "超时时长", "en": "Late by"},
+    "col_late_min": {"zh-CN": "超时分钟数", "en": "Minutes late"},
+    "col_event_type": {"zh-CN": "事件类型", "en": "Event type"},
+    "col_stage": {"zh-CN": "环节", "en": "Stage"},
+    "col_cell": {"zh-CN": "网格", "en": "Grid cell"},
+    "col_dept_id": {"zh-CN": "部门编号", "en": "Department id"},
+    "col_subdistrict": {"zh-CN": "镇街", "en": "Subdistrict"},
+    "col_reported_today": {"zh-CN": "今日上报", "en": "Reported today"},
+    "col_closed_today": {"zh-CN": "今日结案", "en": "Closed today"},
 }
 
 

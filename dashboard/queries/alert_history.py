@@ -9,8 +9,6 @@ time. Dates are unambiguous in both languages: ``2026-12-07 14:05``.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -20,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.levels import LEVEL_BY_KEY, rank
+from dashboard.domain.export import asof_iso, stamp
+from dashboard.domain.export import csv_text as csv_document
 from dashboard.domain.i18n import Lang, duration, t
 from dashboard.queries import alerts as queries
 
@@ -29,7 +29,6 @@ LIMIT = 1000  # transitions read per view (the API's own bound)
 RANGES = ("today", "7d", "30d")
 ENGINE = "engine"
 _UNTIL_MS = re.compile(r" until (\d{12,14})$")  # a silence's end in the reason of older history entries
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting with these as a formula
 
 
 @dataclass(frozen=True)
@@ -177,18 +176,6 @@ def episodes(transitions: list[dict[str, Any]]) -> list[Episode]:
 
 
 # --------------------------------------------------------------------------- times and words
-
-
-def stamp(ts: int | None, tz: ZoneInfo, ref: int | None = None, seconds: bool = False) -> str:
-    """A local time with an unambiguous date, ``2026-12-07 14:05`` (``14:05`` alone when ``ref`` is on
-    the same local day); "–" for none."""
-    if ts is None:
-        return "–"
-    d = datetime.fromtimestamp(ts / 1000, tz)
-    hm = d.strftime("%H:%M:%S" if seconds else "%H:%M")
-    if ref is not None and datetime.fromtimestamp(ref / 1000, tz).date() == d.date():
-        return hm
-    return f"{d:%Y-%m-%d} {hm}"
 
 
 def since_ms(rng: str, now: datetime) -> int:
@@ -356,12 +343,6 @@ def read(client: Any, filters: Filters, tz: ZoneInfo, now: datetime) -> tuple[li
     return eps, more and len(items) >= LIMIT
 
 
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or CR) gets a ``'``."""
-    s = "" if value is None else str(value)
-    return "'" + s if s.startswith(_FORMULA) else s
-
-
 def csv_text(
     eps: list[Episode],
     filters: Filters,
@@ -375,27 +356,19 @@ def csv_text(
     """The episodes as CSV with a byte-order mark (Excel reads the Chinese): the as-of time (ISO 8601 with
     its offset) and the filters first, then a header and one row per episode; every time with its year."""
     now_ms = int(now.timestamp() * 1000)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-
-    def row(cells: list[Any]) -> None:
-        w.writerow([safe_cell(c) for c in cells])
-
-    row([t("ap_csv_asof", lang), now.astimezone(tz).isoformat(timespec="seconds")])
-    row([t("ap_csv_filters", lang), filters.words(lang)])
+    preamble: list[list[str]] = [[t("ap_csv_filters", lang), filters.words(lang)]]
     if cut_short:
-        row([t("ap_csv_more", lang).format(n=LIMIT)])
-    row([])
+        preamble.append([t("ap_csv_more", lang).format(n=LIMIT)])
     cols = (
         "ap_peak", "ap_col_alert", "ap_rule", "ap_area", "ap_col_area_name", "ap_case", "ap_started",
         "ap_col_fired", "ap_col_ended", "ap_col_minutes", "ap_status", "ap_acked_by", "ap_col_acked_at",
         "ap_col_ack_note", "ap_col_silenced_by", "ap_col_silenced_until", "ap_col_silence_reason",
     )  # fmt: skip
-    row([t(k, lang) for k in cols])
+    rows = []
     for ep in eps:
         info = infos.get(ep.rule)
         firing = ep.firing_ms(now_ms)
-        row(
+        rows.append(
             [
                 level_name(ep.peak, lang),
                 ep.instance,
@@ -416,4 +389,4 @@ def csv_text(
                 ep.silence_reason,
             ]
         )
-    return "\ufeff" + buf.getvalue()
+    return csv_document(t("ap_csv_asof", lang), asof_iso(now, tz), [t(k, lang) for k in cols], rows, preamble)

@@ -1,5 +1,7 @@
-"""Search: a case by id (exact, or a prefix among the newest cases), a cell by id or name, a community or
-a subdistrict by name (zh or en). Reads the case index and the geography; scans no more than CASE_SCAN.
+"""Search: a case by id (exact, a prefix, or any part of 4+ characters such as the last digits of its
+number), a cell by id or name, a community or a subdistrict by name (zh or en). Reads the case index and
+the geography: the newest CASE_SCAN cases newest first, then older ones by a bounded ``ZSCAN ... MATCH``
+of the cases-by-time set (at most CASE_SCAN_OLD more ids looked at, in Redis).
 """
 
 from __future__ import annotations
@@ -70,13 +72,28 @@ def _area_hit(area: Area) -> dict[str, Any]:
     }
 
 
-CASE_SCAN = 20_000  # the newest cases a prefix search looks at, at most
+CASE_SCAN = 20_000  # the newest cases a partial search looks at in order, at most
 CASE_CHUNK = 5_000
+CASE_SCAN_OLD = 200_000  # older case ids a partial search has Redis look at (ZSCAN MATCH), at most
+PART_MIN = 4  # a part of a case number (not its start) needs this many characters
+
+
+def _glob(text: str) -> str:
+    """A Redis MATCH pattern for ids containing ``text`` in any letter case (glob characters escaped)."""
+    out = []
+    for ch in text:
+        if ch.isalpha() and ch.upper() != ch.lower():
+            out.append(f"[{ch.upper()}{ch.lower()}]")
+        else:
+            out.append("\\" + ch if ch in "\\*?[]^-" else ch)
+    return "*" + "".join(out) + "*"
 
 
 def _case_hits(client: Any, text: str, limit: int) -> list[tuple[str, int]]:
-    """Case ids equal to ``text`` (rank 0; also in upper case) or starting with it, case-insensitively
-    (rank 1; 3+ characters, among the newest CASE_SCAN cases, newest first), up to ``limit``."""
+    """Case ids equal to ``text`` (rank 0; also in upper case), starting with it (rank 1; 3+ characters)
+    or containing it (rank 2; 4+ characters: "004502" finds SIM-20261207-004502), case-insensitively, the
+    newest first, up to ``limit``. Bounded: the newest CASE_SCAN ids, then at most CASE_SCAN_OLD older
+    ones matched by Redis itself."""
     if len(text) > 64:
         return []
     exact = [x for x in dict.fromkeys((text, text.upper())) if client.hexists(keys.CASE_INDEX, x)]
@@ -84,9 +101,37 @@ def _case_hits(client: Any, text: str, limit: int) -> list[tuple[str, int]]:
     if len(text) < 3:
         return out
     needle = text.casefold()
+    part = len(text) >= PART_MIN
+    seen = set(exact)
+    scanned = 0
     for start in range(0, CASE_SCAN, CASE_CHUNK):
         ids = client.zrevrange(keys.CASES_BY_TIME, start, start + CASE_CHUNK - 1)
-        out += [(k, 1) for k in ids if k.casefold().startswith(needle) and k not in exact]
+        scanned += len(ids)
+        for k in ids:
+            low = k.casefold()
+            rank = 1 if low.startswith(needle) else 2 if part and needle in low else None
+            if rank is not None and k not in seen:
+                out.append((k, rank))
+                seen.add(k)
         if len(out) >= limit or len(ids) < CASE_CHUNK:
+            return sorted(out, key=lambda h: h[1])[:limit]
+    if not part or scanned < CASE_SCAN:
+        return sorted(out, key=lambda h: h[1])[:limit]
+    older = _older_hits(client, text, limit - len(out), seen)
+    return sorted(out + older, key=lambda h: h[1])[:limit]
+
+
+def _older_hits(client: Any, text: str, want: int, seen: set[str]) -> list[tuple[str, int]]:
+    """Up to ``want`` case ids containing ``text`` beyond the newest CASE_SCAN (Redis matches them:
+    ``ZSCAN MATCH``, CASE_CHUNK a call, at most CASE_SCAN_OLD ids looked at), newest first."""
+    found: dict[str, float] = {}
+    cursor, looked = 0, 0
+    while looked < CASE_SCAN_OLD:
+        cursor, page = client.zscan(keys.CASES_BY_TIME, cursor, match=_glob(text), count=CASE_CHUNK)
+        looked += CASE_CHUNK
+        found.update((k, score) for k, score in page if k not in seen)
+        if cursor == 0:
             break
-    return out[:limit]
+    needle = text.casefold()
+    newest = sorted(found, key=lambda k: -found[k])[: max(0, want)]
+    return [(k, 1 if k.casefold().startswith(needle) else 2) for k in newest]

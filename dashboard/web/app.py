@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 import redis
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.config import ROOT, AppConfig
@@ -16,7 +16,7 @@ from dashboard.store import keys
 from dashboard.store.client import connect
 from dashboard.store.roles import mark_up_when_reachable
 from dashboard.web.api import register_all
-from dashboard.web.context import Context, ctx, set_context
+from dashboard.web.context import Context, ctx, request_lang, set_context
 from dashboard.web.dash_guard import guard_callbacks
 from dashboard.web.push import PushBridge
 from dashboard.web.rooms import Rooms, room_for
@@ -54,6 +54,15 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
     )
 
     app.layout = dash.page_container
+    page_html: Any = app.interpolate_index
+
+    def interpolate_index(**kwargs: Any) -> str:
+        """Dash's page HTML with ``<html lang>`` the page's language (``?lang=``, else the default;
+        assets/js/lang.js follows a language remembered in the browser)."""
+        lang = request_lang(cfg.locale) if has_request_context() else cfg.locale
+        return str(page_html(**kwargs)).replace("<html>", f'<html lang="{lang}">', 1)
+
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]
     guard_callbacks(app)
 
     register_all(server, cfg, geo, client)

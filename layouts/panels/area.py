@@ -9,6 +9,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard.alerts.levels import LEVEL_BY_KEY, LEVELS
+from dashboard.domain.export import stamp
 from dashboard.domain.geo import Area
 from dashboard.domain.i18n import Lang, t
 from dashboard.domain.lifecycle import STAGES
@@ -257,16 +258,18 @@ def alerts_grid(rows: list[dict[str, Any]], lang: Lang) -> Grid:
     g = Grid([t(k, lang) for k in ("ap_level", "ap_rule", "ap_area", "col_since", "ap_status")], link_col=-1)
     for a in rows:
         title = (a.get("title_en") if lang == "en" else a.get("title_zh")) or rule_title(a["rule"], lang)
+        since = a.get("fired") or a.get("started")
         g.add(
             a["id"],
             [
                 level_name(a["level"], lang),
                 title,
                 area_label(a.get("area"), lang),
-                nav.when(a.get("fired") or a.get("started"), lang, tz),
+                nav.when(since, lang, tz),
                 t(f"alert_{a['status']}", lang),
             ],
             cls=f"level-{a['level']}",
+            full={3: stamp(since, tz) if since else "–"},
         )
     return g
 
@@ -281,6 +284,8 @@ def cases_grid(by_stage: dict[str, list[dict[str, Any]]], lang: Lang) -> Grid:
     for st in STAGES:
         for row in by_stage.get(st, []):
             late = bool(row.get("overdue"))
+            suffix = f" · {t('case_stage_late', lang)}" if late else ""
+            due = row.get("deadline")
             g.add(
                 row["case"],
                 [
@@ -288,11 +293,11 @@ def cases_grid(by_stage: dict[str, list[dict[str, Any]]], lang: Lang) -> Grid:
                     t(f"stage_{st}", lang),
                     type_name(str(row.get("type") or ""), lang),
                     t(f"priority_{row.get('priority') or 'normal'}", lang),
-                    nav.when(row.get("deadline"), lang, tz)
-                    + (f" · {t('case_stage_late', lang)}" if late else ""),
+                    nav.when(due, lang, tz) + suffix,
                 ],
                 nav.with_lang(f"/case/{row['case']}", lang),
                 "late" if late else "",
+                {4: (stamp(due, tz) if due else "–") + suffix},
             )
     return g
 
@@ -314,6 +319,7 @@ def history_grid(rows: list[dict[str, Any]], lang: Lang) -> Grid:
                 t("ap_engine", lang) if tr.get("actor") == "engine" else str(tr.get("actor") or "–"),
             ],
             cls=f"level-{tr.get('level', '')}",
+            full={0: stamp(tr.get("ts"), tz) if tr.get("ts") else "–"},
         )
     return g
 
@@ -345,12 +351,14 @@ def breadcrumbs(area: Area, lang: Lang) -> html.Nav:
     return html.Nav(items, id=ids.AREA_BREADCRUMBS, className="breadcrumbs")
 
 
-def header(lang: Lang, crumbs: Any, title: Any) -> html.Header:
-    """Breadcrumbs and title on the left; search and language on the right."""
+def header(lang: Lang, crumbs: Any, title: Any, live: bool = True) -> html.Header:
+    """Breadcrumbs and title on the left; the live and as-of marks (a live page), search and language on
+    the right."""
+    marks = [nav.live_mark(lang)] if live else []
     return html.Header(
         [
             html.Div([crumbs, title], className="area-heading"),
-            html.Div([nav.search_box(lang), nav.lang_switch(lang)], className="area-tools"),
+            html.Div([*marks, nav.search_box(lang), nav.lang_switch(lang)], className="area-tools"),
         ],
         className="area-header",
     )

@@ -18,8 +18,11 @@ import redis
 from dash import html
 from shapely.geometry import mapping
 
-from dashboard.domain.i18n import Lang, duration, t
+from dashboard.domain.actors import Actors, camera_name
+from dashboard.domain.catalogue import default_catalogue
+from dashboard.domain.i18n import STRINGS, Lang, duration, t
 from dashboard.domain.registry import CAMERA_KINDS, Camera, default_registry
+from dashboard.domain.roster import default_roster
 from dashboard.queries.cases import CaseState, timeline
 from dashboard.store.keys import CAMERA_STATE
 from dashboard.web.context import ctx
@@ -65,6 +68,32 @@ def nearest_cameras(lon: float, lat: float, n: int = NEAREST) -> list[tuple[Came
     return [(cams[int(i)], float(dist[int(i)])) for i in idx]
 
 
+@functools.lru_cache(maxsize=1)
+def actors() -> Actors:
+    """Who may act on a case, named from the district's data (built once per process)."""
+    return Actors(ctx().geo, default_roster(), default_catalogue(), default_registry().cameras)
+
+
+def now_words(st: CaseState, lang: Lang) -> str:
+    """Where the case stands, in one phrase of the lifecycle's words: its stage and the step that put it
+    there, "处置（分拨至 城管执法局）" / "Handle (dispatched to Urban Mgmt)"; "已办结（结案）" when over."""
+    if not st.valid:
+        return "–"
+    dept = dept_short(st.department, lang) or "–"
+    key = f"tick_{st.step}"
+    what = t(key, lang).format(dept=dept) if key in STRINGS else t(f"step_{st.step}", lang)
+    if not st.open or not st.stage:
+        return t("case_now_over", lang).format(what=what)
+    return t("case_now_value", lang).format(stage=t(f"stage_{st.stage}", lang), what=what)
+
+
+def actor_cell(raw: str | None, lang: Lang) -> Any:
+    """A timeline row's actor: the person's, body's or device's name in the language; the recorded id
+    (``GW-ZM-0001-1``, ``CAM-00001``) as its tooltip, never as the text."""
+    words = actors().words(raw, lang)
+    return html.Span(words.name, title=words.ref, className="actor") if words.ref else words.name
+
+
 def when(ts: int | None, tz: ZoneInfo) -> str:
     """A local date and time."""
     if ts is None:
@@ -83,7 +112,6 @@ def facts(st: CaseState, lang: Lang, tz: ZoneInfo) -> html.Section:
     cell = geo.cells.get(st.cell)
     community = geo.communities.get(cell.parent_id) if cell and cell.parent_id else None
     sub = geo.subdistricts.get(community.parent_id) if community and community.parent_id else None
-    stage = t(f"stage_{st.stage}", lang) if st.stage else "–"
     rows = [
         *fact(t("case_event_type", lang), f"{type_name(st.event_type, lang)} ({st.event_type})"),
         *fact(t("case_category", lang), category_name(st.category, lang)),
@@ -98,8 +126,7 @@ def facts(st: CaseState, lang: Lang, tz: ZoneInfo) -> html.Section:
             t("case_priority", lang),
             html.Span(t(f"priority_{st.priority}", lang), className=f"badge {st.priority}"),
         ),
-        *fact(t("case_state", lang), t(f"step_{st.step}", lang) if st.valid else "–"),
-        *fact(t("case_stage", lang), stage),
+        *fact(t("case_now", lang), html.Span(now_words(st, lang), id=ids.CASE_NOW, className="case-now")),
         *fact(t("case_department", lang), dept_short(st.department, lang) or "–"),
         *fact(
             t("case_deadline", lang),
@@ -144,6 +171,7 @@ def timeline_table(st: CaseState, lang: Lang, tz: ZoneInfo, now: int) -> html.Se
         elif row.stage is not None and row.spent_ms is not None and row.limit_ms is not None:
             spent = duration(row.spent_ms, lang)
             stage_cell = [
+                "→ ",
                 html.Span(t(f"stage_{row.stage}", lang), className="stage-name"),
                 f" {spent} / {duration(row.limit_ms, lang)}",
             ]
@@ -161,10 +189,10 @@ def timeline_table(st: CaseState, lang: Lang, tz: ZoneInfo, now: int) -> html.Se
         body.append(
             html.Tr(
                 [
-                    html.Td(when(row.ts, tz), className="time"),
+                    html.Td(when(row.ts, tz), className="time", **nav.data(ts=str(row.ts))),
                     html.Td(t(f"step_{row.step}", lang), className="step"),
                     html.Td(dept_short(row.department, lang) or "–"),
-                    html.Td(row.actor or "–"),
+                    html.Td(actor_cell(row.actor, lang), className="who"),
                     html.Td(stage_cell, className="stage"),
                     html.Td(row.note, className="note"),  # text child: never HTML
                 ],
@@ -228,7 +256,7 @@ def cameras(lon: float, lat: float, lang: Lang) -> tuple[html.Section, list[Any]
     kinds = {k.key: (k.label_zh if lang == "zh-CN" else k.label_en) for k in CAMERA_KINDS}
     rows, markers = [], []
     for (cam, dist), status in zip(near, statuses, strict=True):
-        name = cam.name_zh if lang == "zh-CN" else cam.name_en
+        name = camera_name(cam, lang, ctx().geo)
         state = status or "unknown"
         rows.append(
             html.Tr(

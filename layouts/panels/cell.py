@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from dash import dcc, html
 from dash.dash_table.DataTable import DataTable
 
+from dashboard.domain.actors import camera_name
 from dashboard.domain.i18n import Lang, t
-from dashboard.domain.registry import CAMERA_KINDS, METRIC_BY_NAME
+from dashboard.domain.registry import CAMERA_KINDS, METRIC_BY_NAME, default_registry
 from dashboard.domain.roster import ROLES
 from dashboard.web.context import ctx
 from layouts import ids, nav
@@ -76,6 +77,15 @@ def cell_sections(
     return panels, cameras, sensor_boxes(d.get("sensors") or [], lang), {"cases": cases, "history": history}
 
 
+def device_name(row: dict[str, Any], lang: Lang) -> str:
+    """A camera's or sensor's name in the language (a camera's English name made from its cell's when
+    the registry's is Chinese: ``dashboard.domain.actors.camera_name``)."""
+    cam = default_registry().cameras.get(str(row.get("id")))
+    if cam is not None:
+        return camera_name(cam, lang, ctx().geo)
+    return str((row.get("name_en") if lang == "en" else row.get("name_zh")) or row.get("name") or "")
+
+
 def camera_table(rows: list[dict[str, Any]], lang: Lang) -> Any:
     """The cell's cameras in one table component (a cell has ~30-100 cameras: the page stays light);
     a stream is a link only for an http(s) URL, never HTML."""
@@ -88,7 +98,7 @@ def camera_table(rows: list[dict[str, Any]], lang: Lang) -> Any:
         cam_rows.append(
             {
                 "id": cam["id"],
-                "name": cam.get("name") or "",
+                "name": device_name(cam, lang),
                 "kind": kinds.get(cam.get("kind", ""), cam.get("kind", "")),
                 "status": t(f"cam_{state}", lang),
                 "state": STATUS_CLASS.get(state, "unknown"),
@@ -248,7 +258,7 @@ def cell_devices(d: dict[str, Any], lang: Lang) -> dict[str, Any]:
                         "id": row["id"],
                         "kind": kind,
                         "status": STATUS_CLASS.get(state, "unknown"),
-                        "tip": f"{row['id']} {row.get('name') or row.get('metric') or ''} · {word}",
+                        "tip": f"{row['id']} {device_name(row, lang) or row.get('metric') or ''} · {word}",
                     },
                 }
             )

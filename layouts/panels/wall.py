@@ -54,10 +54,32 @@ def legend(lang: Lang) -> html.Div:
     return html.Div([html.Div(t("legend_title", lang), className="panel-title"), *items], className="legend")
 
 
+# The panels of ``/`` whose table downloads as CSV (``GET /ui/export/<table>.csv``: web/api/exports.py)
+EXPORTS: dict[str, str] = {
+    ids.OVERDUE_LIST: "overdue",
+    ids.LEAGUE: "league",
+    ids.SUBDISTRICT_TOTALS: "subdistricts",
+}
+
+
+def export_link(table: str, lang: Lang) -> html.A:
+    """A panel's "CSV" link (id ``wall-export-<table>``); not shown on /wall (nothing to click there)."""
+    return html.A(
+        "CSV",
+        href=nav.with_lang(f"/ui/export/{table}.csv", lang),
+        id=ids.WALL_EXPORT.format(table),
+        className="export-link",
+        title=t("export_csv_title", lang),
+        download="",
+    )
+
+
 def panel(title_key: str, lang: Lang, content: Any, panel_id: str) -> html.Section:
-    """A titled side panel around ``content`` (which carries the panel's id)."""
+    """A titled side panel around ``content`` (which carries the panel's id); with its CSV link when its
+    table exports (``EXPORTS``)."""
+    link = [export_link(EXPORTS[panel_id], lang)] if panel_id in EXPORTS else []
     return html.Section(
-        [html.Div([t(title_key, lang), fresh(panel_id)], className="panel-title"), content],
+        [html.Div([t(title_key, lang), fresh(panel_id), *link], className="panel-title"), content],
         className=f"panel {panel_id}-panel",
     )
 

@@ -86,9 +86,9 @@ test("a device's status in words, with since when or its last reading", () => {
   const T = js("devicetext");
   const meta = { lang: "en", tz: "Asia/Shanghai", strings: fx.strings.en, status: { offline: "Offline", stale: "Stale", ok: "OK" } };
   assert.equal(T.statusWords(meta, "offline", null), "Offline");
-  assert.equal(T.statusWords(meta, "offline", { since: Date.UTC(2026, 11, 8, 6, 5) }), "Offline since 08/12, 14:05");
+  assert.equal(T.statusWords(meta, "offline", { since: Date.UTC(2026, 11, 8, 6, 5) }), "Offline since 2026-12-08 14:05");
   assert.equal(T.statusWords(meta, "stale", { ts: Date.UTC(2026, 11, 8, 6, 5), value: 3.2, unit: "m" }),
-    "Stale since 08/12, 14:05 · last reading 3.2 m");
+    "Stale since 2026-12-08 14:05 · last reading 3.2 m");
   assert.deepEqual(T.groupLines({ lang: "en", strings: fx.strings.en, status: { online: "Online", fault: "Fault", unknown: "?", offline: "Off" } },
     fx.device_statuses.cameras, [40, 0, 0, 2], 42, "cameras"), ["42 cameras", "Fault 2 · Online 40"]);
 });

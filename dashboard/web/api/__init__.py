@@ -8,6 +8,7 @@
 | ``open311`` | ``/open311/v2/...`` (GeoReport v2) |
 | ``alerts`` | ``/api/v1/alerts``, ``/api/v1/alerts/history``, ``POST /api/v1/alerts/<id>/ack|silence`` |
 | ``alert_ui`` | ``POST /ui/alerts/<id>/ack|silence`` (the screens, same origin) |
+| ``exports`` | ``GET /ui/export/overdue.csv``, ``league.csv``, ``subdistricts.csv`` (the overview's tables) |
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dashboard.config import AppConfig
 from dashboard.domain.catalogue import default_catalogue
 from dashboard.domain.geo import Geography
 from dashboard.store.sink import IngestEnv
-from dashboard.web.api import alert_ui, alerts, cases, devices, open311, read
+from dashboard.web.api import alert_ui, alerts, cases, devices, exports, open311, read
 from dashboard.web.api.common import json_response
 from dashboard.web.api.limits import RateLimiter
 
@@ -41,6 +42,7 @@ def register_all(server: Flask, cfg: AppConfig, geo: Geography, client: redis.Re
     server.register_blueprint(open311.blueprint(cfg, env, per_key))
     server.register_blueprint(alerts.blueprint(cfg, client))
     server.register_blueprint(alert_ui.blueprint())
+    server.register_blueprint(exports.blueprint())
     return env
 
 
