@@ -71,7 +71,7 @@ class WebConfig(ConfigModel):
         "then each of wall_views); 0 = no rotation. A URL overrides it: /wall?rotate=30.",
     )
     sound_level: Literal["blue", "yellow", "orange", "red"] = Field(
-        "orange",
+        "yellow",
         description="Unacknowledged warnings at or above this level sound: on / when the person turns sound "
         "on, on /wall always (see wall_sound).",
     )

@@ -54,10 +54,10 @@
 
   var LEVEL_RANK = { blue: 1, yellow: 2, orange: 3, red: 4 };
 
-  // What sounds: the unacknowledged warnings at or above level `min` (default orange): {level: the most
+  // What sounds: the unacknowledged warnings at or above level `min` (default yellow): {level: the most
   // severe of them (its tone), ids} or null.
   function loud(list, min) {
-    var floor = LEVEL_RANK[min || "orange"] || 3;
+    var floor = LEVEL_RANK[min || "yellow"] || 2;
     var l = list.filter(function (a) { return a.status === "firing" && (LEVEL_RANK[a.level] || 0) >= floor; });
     if (!l.length) { return null; }
     var top = l.reduce(function (m, a) { return LEVEL_RANK[a.level] > LEVEL_RANK[m] ? a.level : m; }, l[0].level);

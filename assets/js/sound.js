@@ -23,7 +23,7 @@
   "use strict";
 
   var KEY = "citybrain.sound";
-  var S = { ctx: null, want: false, auto: false, clicks: null, loud: null, seen: {}, meta: null, level: "orange",
+  var S = { ctx: null, want: false, auto: false, clicks: null, loud: null, seen: {}, meta: null, level: "yellow",
     every: 2000, timer: null };
 
   // ---- the state and its words (pure: tests/js/sound.test.js)
@@ -138,7 +138,7 @@
   function start(meta) {
     var conf = meta.sound || {};
     S.meta = meta;
-    S.level = conf.level || "orange";
+    S.level = conf.level || "yellow";
     S.auto = !!conf.auto;
     if (S.auto) { S.want = true; audio(); }
     if (root.document) { every(conf.every_ms || 2000); }

@@ -43,9 +43,10 @@ test("the order on screen: most severe first, then newest; the banner's alert; w
   assert.equal(A.loud(list).level, "orange");
   const both = A.loud([alert("r", "red", "firing"), alert("o", "orange", "firing")]);
   assert.deepEqual([both.level, both.ids], ["red", ["r", "o"]]);
-  assert.equal(A.loud([alert("y", "yellow", "firing"), alert("r", "red", "acknowledged")]), null);
-  // the threshold is configurable: from yellow on, the yellow one sounds
-  assert.deepEqual(A.loud([alert("y", "yellow", "firing"), alert("b", "blue", "firing")], "yellow"), { level: "yellow", ids: ["y"] });
+  assert.equal(A.loud([alert("b", "blue", "firing"), alert("r", "red", "acknowledged")]), null);
+  // the threshold is configurable (web.sound_level; default yellow: blue is for information)
+  assert.deepEqual(A.loud([alert("y", "yellow", "firing"), alert("b", "blue", "firing")]), { level: "yellow", ids: ["y"] });
+  assert.equal(A.loud([alert("y", "yellow", "firing")], "orange"), null);
 });
 
 test("outlines: per cell and community the highest level, pulsing while any is unacknowledged", () => {
