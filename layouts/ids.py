@@ -18,7 +18,7 @@ WALL_SUBDISTRICTS: Final = "wall-subdistricts"
 WALL_OUTLINE: Final = "wall-outline"
 CONNECTION: Final = "connection-status"  # classes conn-ok | conn-wait | conn-lost (assets/js/socket.js)
 CONNECTION_BANNER: Final = "connection-banner"  # "connection lost, last update hh:mm:ss"
-ASOF: Final = "data-asof"  # area and case pages: "数据截至 hh:mm:ss" / "As of hh:mm:ss" (stale: disconnected)
+ASOF: Final = "asof-mark"  # area and case pages: "数据截至 hh:mm:ss" / "As of hh:mm:ss" (stale: disconnected)
 FEEDS: Final = "wall-feeds"  # store: the feeds' freshness per record kind in the snapshot
 FRESH: Final = "fresh-{}"  # per panel: the age of its data, e.g. fresh-lifecycle-flow
 WALL_EXPORT: Final = "wall-export-{}"  # /: a table's CSV link, wall-export-overdue|league|subdistricts
@@ -142,7 +142,7 @@ CASE_MAP: Final = "case-map"
 CASE_CAMERAS: Final = "case-cameras"
 CASE_NOT_FOUND: Final = "case-not-found"
 CASE_BODY: Final = "case-body"
-CASE_NOW: Final = "case-now"  # the facts' one current status: "处置（分拨至 城管执法局）"
+CASE_NOW: Final = "case-now"  # the facts' one current status: "处置中（分拨至 城管执法局）"
 
 # ---------------------------------------------------------------- what each page's JS receives
 WALL_JS: Final[dict[str, str]] = {

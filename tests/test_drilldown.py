@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,10 +38,10 @@ def test_the_csv_is_the_table_with_a_bom() -> None:
     g = tables.Grid(["编号", "名称, 全称", "在办"])
     g.add("ZM-0001", ["ZM-0001", '塔坡社区第1网格 "旧城"', "1,234"], "/cell/ZM-0001")
     g.add("ZM-0002", ["ZM-0002", "塔坡社区第2网格", "7"])
-    text = tables.to_csv(g.data())
+    text = tables.to_csv(g.data(), "数据截至", "2026-12-07T14:05:09+08:00")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows == [g.head, *g.rows]
+    assert rows == [["数据截至", "2026-12-07T14:05:09+08:00"], [], g.head, *g.rows]  # the as-of line first
     table = g.table("t", "none")
     body = table.children[1].children
     assert [[td.children if isinstance(td.children, str) else td.children.children for td in tr.children]
@@ -315,8 +316,9 @@ def test_export_writes_the_rows_of_the_table(app: App, browser: Any, short_tmp: 
     head = browser.execute_script(
         "return Array.from(document.querySelectorAll('#area-children thead th')).map(t => t.textContent)"
     )
-    assert rows[0] == head and "健康度" in head
-    assert rows[1:] == after and len(after) == len(app_geo().children("SW"))
+    assert rows[0][0] == "数据截至" and datetime.fromisoformat(rows[0][1]).utcoffset() is not None
+    assert rows[2] == head and "健康度" in head
+    assert rows[3:] == after and len(after) == len(app_geo().children("SW"))
 
 
 def test_the_language_is_remembered_across_pages(app: App, browser: Any) -> None:

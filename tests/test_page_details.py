@@ -98,7 +98,7 @@ def test_a_case_has_one_current_status_in_the_lifecycles_words() -> None:
     st = CaseState(
         cell="ZM-0001", step="dispatched", ts=T0, open=True, department="urban_mgmt", stage="handle"
     )
-    assert now_words(st, "zh-CN") == "处置（分拨至 城管执法局）"
+    assert now_words(st, "zh-CN") == "处置中（分拨至 城管执法局）"
     assert now_words(st, "en") == "Handle (dispatched to Urban Mgmt)"
     over = CaseState(cell="ZM-0001", step="closed", ts=T0, open=False)
     assert now_words(over, "zh-CN") == "已办结（结案）" and now_words(over, "en") == "Over (closed)"
@@ -257,7 +257,7 @@ def test_the_case_page_names_people_and_says_where_the_case_stands(app: App, bro
         assert "GW-ZM-0001-1" in tips and cam in tips  # the ids as tooltips
         now_text = browser.find_element(By.ID, ids.CASE_NOW).text
         if lang == "zh-CN":
-            assert who[0] == "张军" and now_text == "核查（城管执法局 已反馈）"
+            assert who[0] == "张军" and now_text == "核查中（城管执法局 已反馈）"
             assert "当前状态" not in facts  # one current status, not a state and a stage
         else:
             assert who[0] == "Zhang Jun" and now_text == "Verify (feedback from Urban Mgmt)"

@@ -1,6 +1,5 @@
 /* citybrain livemark: the drill-down and case pages' connection mark and "as of" mark. The connection
-   mark (connection-status, as on the wall) says connecting / live / lost from the socket's state; the
-   as-of mark (data-asof) says when the page's data was last read by the server ("数据截至 14:05:09" /
+   mark (as on the wall) says connecting / live / lost from the socket's state; the as-of mark says when the page's data was last read by the server ("数据截至 14:05:09" /
    "As of 14:05:09") and turns to a stale warning (class "asof stale") while the socket is down: the
    page then cannot know whether its data is still true. Written in place, as text. */
 (function (name, factory) {

@@ -387,7 +387,7 @@ STRINGS: Final[dict[str, dict[Lang, str]]] = {
     "dev_st_stale": {"zh-CN": "数据中断", "en": "Stale"},
     # --- issue 14 item 9: the case's status, as-of marks, exports (helper F) ---
     "case_now": {"zh-CN": "当前环节", "en": "Now"},
-    "case_now_value": {"zh-CN": "{stage}（{what}）", "en": "{stage} ({what})"},
+    "case_now_value": {"zh-CN": "{stage}中（{what}）", "en": "{stage} ({what})"},
     "case_now_over": {"zh-CN": "已办结（{what}）", "en": "Over ({what})"},
     "asof_mark": {"zh-CN": "数据截至 {t}", "en": "As of {t}"},
     "asof_stale": {

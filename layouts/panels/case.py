@@ -76,7 +76,7 @@ def actors() -> Actors:
 
 def now_words(st: CaseState, lang: Lang) -> str:
     """Where the case stands, in one phrase of the lifecycle's words: its stage and the step that put it
-    there, "处置（分拨至 城管执法局）" / "Handle (dispatched to Urban Mgmt)"; "已办结（结案）" when over."""
+    there, "处置中（分拨至 城管执法局）" / "Handle (dispatched to Urban Mgmt)"; "已办结（结案）" when over."""
     if not st.valid:
         return "–"
     dept = dept_short(st.department, lang) or "–"
