@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from dashboard.store import keys
 from tests.conftest import App, wait_for
@@ -222,3 +223,26 @@ def test_wall_fills_its_screen_scaled_as_a_whole(app: App, browser: Any, width: 
     assert not got["over"], got["over"]
     assert fit["scale"] == [pytest.approx(width / 1920, rel=0.02)], fit
     assert smallest[0] >= 10 * height / 1080, smallest
+
+
+def test_wall_held_upright_on_a_phone_is_a_page(app: App, browser: Any) -> None:
+    """/wall on a 390x844 phone: the one-column phone page (not the 16:9 wall at a quarter of its type),
+    read-only, the map working and whole."""
+    browser.set_window_size(390, 844)
+    browser.get(app.url + "/wall")
+    wait_for(lambda: count(browser, ".od-row, #overdue-list .muted"), 30, 0.2, "the panels filled")
+    wait_for(lambda: count(browser, ".leaflet-interactive") > 400, 30, 0.2, "the map drawn")
+    got = measure(browser, HOME_BOXES, HOME_TEXTS)
+    fit = outline_clear(browser)
+    if KEEP_SHOTS:
+        browser.save_screenshot(str(SHOTS / "wall-390x844.png"))
+    assert got["scrollWidth"] <= got["clientWidth"], f"wider than the screen: {got}"
+    assert not got["hits"], got["hits"]
+    assert not got["over"], got["over"]
+    assert fit["scale"] == [pytest.approx(1, rel=0.02)], fit  # not the wall's scaled map
+    root_px = browser.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert root_px >= 14, root_px  # the page's type, not 390/96 px
+    controls = browser.find_elements(By.CSS_SELECTOR, ".alert-ack-btn, .alert-silence")
+    assert not [e for e in controls if e.is_displayed()]  # read-only, as on the wall
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [m for m in severe if "LatLng" in m or "Uncaught" in m], severe

@@ -241,10 +241,10 @@
     [].slice.call((scope || root.document).querySelectorAll(".map-overlay[data-overlay]")).forEach(function (o) {
       if (o.getAttribute("data-restored")) { return; }
       o.setAttribute("data-restored", "1");
-      if (o.closest(".mode-wall")) { setCollapsed(o, false); return; }  // the wall shows every key
+      var narrow = root.innerWidth < 761;  // a phone held upright (responsive.css): /wall too is a page
+      if (o.closest(".mode-wall") && !narrow) { setCollapsed(o, false); return; }  // the wall shows every key
       var saved = null;
       try { saved = root.localStorage.getItem(overlayKey(o)); } catch (err) { saved = null; }
-      var narrow = root.innerWidth < 700;
       setCollapsed(o, saved === null ? narrow : saved === "folded");
     });
   }

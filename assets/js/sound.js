@@ -45,10 +45,10 @@
 
   // The wall's notice: [className, text] (hidden unless the wall cannot sound).
   function noticeView(state, meta) {
-    var s = meta.strings;
-    if (state === "blocked") { return ["sound-notice", s.sound_blocked]; }
-    if (state === "none") { return ["sound-notice", s.sound_none]; }
-    return ["sound-notice hidden", s.sound_blocked];
+    var s = meta.strings, base = meta.ids.soundNotice;  // its class is its id, plus "hidden"
+    if (state === "blocked") { return [base, s.sound_blocked]; }
+    if (state === "none") { return [base, s.sound_none]; }
+    return [base + " hidden", s.sound_blocked];
   }
 
   // ---- audio
