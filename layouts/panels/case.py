@@ -191,7 +191,7 @@ def timeline_table(st: CaseState, lang: Lang, tz: ZoneInfo, now: int) -> html.Se
                 [
                     html.Td(when(row.ts, tz), className="time", **nav.data(ts=str(row.ts))),
                     html.Td(t(f"step_{row.step}", lang), className="step"),
-                    html.Td(dept_short(row.department, lang) or "–"),
+                    html.Td(dept_short(row.department, lang) or "–", className="dept"),
                     html.Td(actor_cell(row.actor, lang), className="who"),
                     html.Td(stage_cell, className="stage"),
                     html.Td(row.note, className="note"),  # text child: never HTML
