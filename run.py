@@ -23,7 +23,7 @@ from dashboard.store.server import EmbeddedRedis, RedisServerError, set_pdeathsi
 from feeds.sim.scenarios import SCENARIO_NAMES
 
 ROLES = ("web", "processor", "feeds")
-COMMANDS = ("scenario", "reload", "rules")
+COMMANDS = ("scenario", "reload", "rules", "user")
 log = logging.getLogger("citybrain")
 
 
@@ -47,13 +47,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(REDIS_URL, else the embedded server's socket in --data-dir); without NAME: list them. "
         "reload: validate the alert rules in the config and apply them to the running engine (or send "
         "SIGHUP to run.py); an invalid file is refused and the old rules keep running. "
-        "rules check|reload|defaults: validate the alert rules, reload them, or print the defaults.",
+        "rules check|reload|defaults: validate the alert rules, reload them, or print the defaults. "
+        "user add|passwd|disable|enable|roles NAME, user list: manage the users (add and roles take --role; "
+        "the password is asked twice, or read from the variable --password-env names).",
     )
     p.add_argument(
         "name",
         nargs="?",
         default=None,
-        help="scenario: the scenario to switch to; rules: check|reload|defaults",
+        help="scenario: the scenario to switch to; rules: check|reload|defaults; "
+        "user: add|passwd|disable|enable|roles|list",
+    )
+    p.add_argument("target", nargs="?", default=None, help="user: the user name")
+    p.add_argument(
+        "--role",
+        dest="roles",
+        action="append",
+        default=[],
+        help="user add|roles: a role, repeatable: district, subdistrict:<id>, community:<id>, "
+        "wall:<area id>, admin",
+    )
+    p.add_argument(
+        "--password-env",
+        default=None,
+        metavar="VAR",
+        help="user add|passwd: take the password from this environment variable (for scripts) instead of "
+        "asking; never give a password on the command line",
     )
     p.add_argument(
         "--scenario",
@@ -83,7 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--no-simulator", action="store_true", help="feeds: do not run the built-in simulator")
     p.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
-    return p.parse_args(argv)
+    return p.parse_intermixed_args(argv)  # options may come between the positionals (user add --role R N)
 
 
 def configure(args: argparse.Namespace) -> AppConfig:
@@ -146,6 +165,9 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
     if role == "web":
         from dashboard.web.app import serve
 
+        if not first_admin(cfg, url, retry_s=None):  # Redis away: try again beside the server, not before it
+            threading.Thread(target=first_admin, args=(cfg, url), name="first-admin", daemon=True).start()
+
         # The dev server keeps no state worth flushing: leave at once, without thread-shutdown noise.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: os._exit(0))
@@ -166,6 +188,37 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
                 request_scenario(client, cfg.simulator.scenario, area)
             log.info("simulator: starting with scenario %s", cfg.simulator.scenario)
         run(url, stop.event, cfg.feeds, cfg.simulator, cfg.geography, cfg.ingest.buffer_size)
+
+
+def first_admin(cfg: AppConfig, url: str, retry_s: float | None = 5.0) -> bool:
+    """The web role's first step: when there are no users at all, create ``admin`` with the password in
+    CB_ADMIN_PASSWORD, else a generated one printed once on stdout (never logged). One of several web
+    processes starting together creates it. While Redis is away: retry every ``retry_s`` seconds, or
+    (None) return False at once; True when done."""
+    from dashboard.store.users import ADMIN_PASSWORD_ENV, FIRST_ADMIN, UserError, Users
+
+    given = os.environ.get(ADMIN_PASSWORD_ENV) or None
+    while True:
+        try:
+            with connect(url, socket_timeout=5, socket_connect_timeout=5) as client:
+                users = Users(client, min_password=cfg.auth.min_password_length)
+                made = users.ensure_first_admin(given, epoch_ms())
+            break
+        except UserError as err:
+            log.error("no first admin created: %s: %s", ADMIN_PASSWORD_ENV, err)
+            return True
+        except redis.RedisError as err:
+            if retry_s is None:
+                return False
+            log.warning("first admin: Redis not reachable (%s); trying again in %.0f s", err, retry_s)
+            time.sleep(retry_s)
+    if made is not None and given is not None:
+        log.info("first admin created: user %r, password from %s", FIRST_ADMIN, ADMIN_PASSWORD_ENV)
+    if made is None or given is not None:
+        return True
+    print(f"citybrain: first admin created: user '{FIRST_ADMIN}', password {made} (shown only now; change "
+          f"it with: python run.py user passwd {FIRST_ADMIN})", flush=True)  # fmt: skip
+    return True
 
 
 def start_redis(cfg: AppConfig) -> tuple[EmbeddedRedis | None, str]:
@@ -317,9 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [{args.role}] %(name)s: %(message)s",
     )
-    if args.name is not None and args.role not in ("scenario", "rules"):
-        print(f"citybrain: unexpected argument {args.name!r} (only scenario and rules take one)",
+    if args.name is not None and args.role not in ("scenario", "rules", "user"):
+        print(f"citybrain: unexpected argument {args.name!r} (only scenario, rules and user take one)",
               file=sys.stderr)  # fmt: skip
+        return 2
+    if args.target is not None and args.role != "user":
+        print(f"citybrain: unexpected argument {args.target!r}", file=sys.stderr)
         return 2
     cfg = configure(args)
     if args.role == "all":
@@ -329,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.role == "scenario":
             return cli.scenario(cfg, args.name, args.area)
+        if args.role == "user":
+            return cli.user(cfg, args.name, args.target, args.roles, args.password_env)
         if args.role == "reload" or args.name == "reload":
             return cli.rules(cfg, "reload")
         if args.name not in cli.RULE_COMMANDS:

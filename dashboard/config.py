@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -125,12 +125,36 @@ class HealthConfig(ConfigModel):
     restart_window_s: float = Field(60.0, gt=0, description="The window of max_restarts (seconds).")
 
 
+TokenKind = Literal["case-events", "sensor-readings", "camera-status", "alerts"]
+TOKEN_KINDS: tuple[TokenKind, ...] = ("case-events", "sensor-readings", "camera-status", "alerts")
+INGEST_KINDS: tuple[TokenKind, ...] = ("case-events", "sensor-readings", "camera-status")
+
+
+class SourceTokens(ConfigModel):
+    """One source's bearer tokens (several while one is being rotated) and the record kinds they may post."""
+
+    tokens: list[str] = Field(
+        min_length=1,
+        description="Its tokens, each from the environment; any of them is let in (rotation: add the new "
+        "one, move the source over, remove the old). An empty string (an unset `${VAR:-}`) lets nobody in.",
+    )
+    kinds: list[TokenKind] = Field(
+        default_factory=lambda: list(INGEST_KINDS),
+        min_length=1,
+        description="What the tokens may do: case-events, sensor-readings, camera-status (POST those "
+        "endpoints), alerts (acknowledge, silence, un-silence over /api/v1/alerts). Default: the three "
+        "ingest kinds, not alerts.",
+    )
+
+
 class IngestConfig(ConfigModel):
     """The HTTP ingest endpoints (/api/v1/...) of the web process."""
 
-    tokens: dict[str, str] = Field(
+    tokens: dict[str, SourceTokens] = Field(
         default_factory=dict,
-        description="Source name -> bearer token; from the environment: `field_app: ${CB_TOKEN_FIELD}`.",
+        description="Source name -> its tokens and kinds: `iot: {tokens: [${CB_TOKEN_IOT}], kinds: "
+        "[sensor-readings]}`; the short form `field_app: ${CB_TOKEN_FIELD}` is one token with the ingest "
+        "kinds (case-events, sensor-readings, camera-status; not alerts).",
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted.")
     max_batch: int = Field(1000, ge=1, le=10000, description="Most records in one POST.")
@@ -163,6 +187,25 @@ class IngestConfig(ConfigModel):
         description="A record older than this is refused; default: processor.keep_closed_days.",
     )
 
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _short_form(cls, v: Any) -> Any:
+        """A source given as one token string is that token with the ingest kinds."""
+        if isinstance(v, dict):
+            return {k: {"tokens": [t]} if isinstance(t, str) else t for k, t in v.items()}
+        return v
+
+    @field_validator("tokens")
+    @classmethod
+    def _one_source_per_token(cls, v: dict[str, SourceTokens]) -> dict[str, SourceTokens]:
+        """A token names one source (which is recorded in what it sends); the token is never shown."""
+        seen: dict[str, str] = {}
+        for source, entry in v.items():
+            for token in entry.tokens:
+                if token and seen.setdefault(token, source) != source:
+                    raise ValueError(f"sources {seen[token]!r} and {source!r} share a token")
+        return v
+
 
 class Open311Config(ConfigModel):
     """The Open311 GeoReport v2 endpoint for citizens' reports."""
@@ -177,6 +220,14 @@ class Open311Config(ConfigModel):
     )
     rate_burst: int = Field(
         30, ge=1, description="Requests an api_key may POST at once before the rate applies."
+    )
+
+
+class AuthConfig(ConfigModel):
+    """Users and their passwords (``python run.py user ...``; docs in README, "Users")."""
+
+    min_password_length: int = Field(
+        10, ge=8, le=256, description="The shortest password `run.py user add|passwd` accepts."
     )
 
 
@@ -206,6 +257,7 @@ class AppConfig(ConfigModel):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     open311: Open311Config = Field(default_factory=Open311Config)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     feeds: list[FeedConfig] = Field(
         default_factory=list, description="Pluggable feeds (mqtt, camera_poll, ...), each with its type."
     )
@@ -281,9 +333,15 @@ def format_error(err: ValidationError, source: str, root: type[BaseModel] | None
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
             parent: type[BaseModel] | None = root or AppConfig
+            keyed = False  # the part after a dict of models (ingest.tokens) is the dict's key
             for p in e["loc"][:-1]:
+                if keyed:
+                    keyed = False
+                    continue
                 field = parent.model_fields.get(str(p)) if parent is not None else None
                 ann = field.annotation if field is not None else None
+                if get_origin(ann) is dict:
+                    ann, keyed = get_args(ann)[-1], True
                 parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
             known = ", ".join(parent.model_fields) if parent is not None else "?"
             parts.append(f"{loc}: unknown key (expected one of: {known})")

@@ -28,7 +28,7 @@ ALERT_ID = f"{RULE}:{SENSOR}"
 CONFIG = f"""\
 ingest:
   tokens:
-    test: ${{CB_TEST_TOKEN}}
+    test: {{tokens: ["${{CB_TEST_TOKEN}}"], kinds: [sensor-readings, alerts]}}
 alerts:
   rules:
   - name: {RULE}

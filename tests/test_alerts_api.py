@@ -59,7 +59,10 @@ RULES = [
 
 def app_for(r: redis.Redis, timeout_s: float = 5.0) -> FlaskClient:
     """A Flask app with only the alerts blueprint, on the test Redis."""
-    cfg = parse_config({"ingest": {"tokens": {"wall": TOKEN}}, "alerts": {"command_timeout_s": timeout_s}})
+    cfg = parse_config(
+        {"ingest": {"tokens": {"wall": {"tokens": [TOKEN], "kinds": ["alerts"]}}},
+         "alerts": {"command_timeout_s": timeout_s}}
+    )  # fmt: skip
     app = Flask(__name__)
     app.register_blueprint(api.blueprint(cfg, r))
     return app.test_client()

@@ -121,6 +121,10 @@ def alert_reply_key(command_id: str) -> str:
     return f"{TAG}:alert:reply:{command_id}"
 
 
+# --- users: written by ``run.py user ...`` and the web role's first admin (dashboard/store/users.py) ---
+USERS = f"{TAG}:users"  # hash user name -> JSON of dashboard.store.users.User (argon2 hash, roles, ...)
+
+
 # --- feeds: health and the simulator's state -------------------------------------------------------
 FEEDS = f"{TAG}:feeds"  # set of feed names
 ROLE_RESTARTS = (

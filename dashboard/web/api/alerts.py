@@ -1,7 +1,8 @@
 """HTTP API of the alerts: list, history, acknowledge, silence, end a silence (``blueprint(cfg, client)``).
 
-``POST /api/v1/alerts/<id>/ack``, ``/silence`` and ``/unsilence`` need a bearer token (``ingest.tokens``,
-the same as the ingest endpoints) and answer like them: JSON, 4xx with
+``POST /api/v1/alerts/<id>/ack``, ``/silence`` and ``/unsilence`` need a bearer token of a source given the
+``alerts`` kind (``ingest.tokens.<source>.kinds``; a device's ingest token gets 403) and answer like the
+ingest endpoints: JSON, 4xx with
 ``{"error", "errors": [{"field", "message"}]}``.
 ``GET /api/v1/alerts`` and ``/api/v1/alerts/history`` are read-only, like ``/api/v1/snapshot``.
 """
@@ -123,7 +124,7 @@ def _send(
 def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
     """The alert endpoints on a Redis client (decode_responses=True)."""
     bp = Blueprint("alerts", __name__)
-    auth = require_token(cfg)
+    auth = require_token(cfg, "alerts")
     wait = cfg.alerts.command_timeout_s
 
     @bp.errorhandler(BadRequest)

@@ -395,7 +395,7 @@ def blueprint(cfg: AppConfig, env: IngestEnv, limiter: RateLimiter) -> Blueprint
     env.sink(FEED)  # made now, not racing on the first requests
 
     @bp.post("/api/v1/case-events")
-    @require_token(cfg)
+    @require_token(cfg, "case-events")
     def post_case_events() -> Response:
         """Validate a batch of case events and keep all of it, or reject all of it."""
         try:

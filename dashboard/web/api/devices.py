@@ -110,13 +110,13 @@ def blueprint(cfg: AppConfig, env: IngestEnv, limiter: RateLimiter) -> Blueprint
         return json_response({"accepted": len(records)}, 202)
 
     @bp.post("/api/v1/sensor-readings")
-    @require_token(cfg)
+    @require_token(cfg, "sensor-readings")
     def post_sensor_readings() -> Response:
         """Validate a batch of sensor readings and keep all of it, or reject all of it."""
         return ingest("readings", READING_FIELDS, partial(_reading, bounds=env.bounds), "reading")
 
     @bp.post("/api/v1/camera-status")
-    @require_token(cfg)
+    @require_token(cfg, "camera-status")
     def post_camera_status() -> Response:
         """Validate a batch of camera statuses and keep all of it, or reject all of it."""
         return ingest("statuses", STATUS_FIELDS, partial(_status, bounds=env.bounds), "status")
