@@ -62,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--role",
         dest="roles",
+        metavar="ROLE",
         action="append",
         default=[],
         help="user add|roles: a role, repeatable: district, subdistrict:<id>, community:<id>, "
@@ -376,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.target is not None and args.role != "user":
         print(f"citybrain: unexpected argument {args.target!r}", file=sys.stderr)
+        return 2
+    if (args.roles or args.password_env is not None) and args.role != "user":
+        print("citybrain: --role and --password-env are options of run.py user", file=sys.stderr)
         return 2
     cfg = configure(args)
     if args.role == "all":

@@ -365,3 +365,11 @@ def test_run_py_leaves_the_first_admin_for_later_while_redis_is_away(monkeypatch
     monkeypatch.delenv("REDIS_URL", raising=False)
     gone = parse_config({"redis": {"url": "redis://127.0.0.1:1/0"}})
     assert run.first_admin(gone, "redis://127.0.0.1:1/0", retry_s=None) is False
+
+
+@pytest.mark.parametrize(
+    "argv", [["web", "--role", "district"], ["scenario", "--password-env", "X"], ["rules", "check", "wang"]]
+)
+def test_run_py_user_options_belong_to_user(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main(argv) == 2
+    assert "citybrain: " in capsys.readouterr().err
