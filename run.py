@@ -169,7 +169,7 @@ def run_role(role: str, cfg: AppConfig, area: str | None = None) -> None:
         if not first_admin(cfg, url, retry_s=None):  # Redis away: try again beside the server, not before it
             threading.Thread(target=first_admin, args=(cfg, url), name="first-admin", daemon=True).start()
 
-        # The dev server keeps no state worth flushing: leave at once, without thread-shutdown noise.
+        # Until gunicorn installs its own handlers (a graceful stop), leave at once: nothing to flush yet.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: os._exit(0))
         serve(cfg, url, cfg.web.host, cfg.web.port)

@@ -89,6 +89,35 @@ class WebConfig(ConfigModel):
         min_length=1,
         description="/wall: the subdistrict ids its rotation visits, in order; default: every subdistrict.",
     )
+    threads: int = Field(
+        100,
+        ge=4,
+        le=2000,
+        description="Threads of the web server (gunicorn, one worker): each open page's WebSocket holds one, "
+        "so this bounds the pages served at once beside max_connections.",
+    )
+    allowed_hosts: list[str] | None = Field(
+        None,
+        description="Host names (no port) the web process answers to; any other Host header gets 400 "
+        "(DNS rebinding). Default: 127.0.0.1, localhost, ::1 and host when it is not 0.0.0.0 or ::. Set it "
+        "to the names and addresses people and devices use when listening on all interfaces; '*' allows "
+        "any (no rebinding protection).",
+    )
+    frame_ancestors: list[str] = Field(
+        [],
+        description="Origins that may show the pages in a frame (e.g. https://portal.example.gov for a wall "
+        "embedded in a portal); default none: no page may be framed (clickjacking).",
+    )
+    media_hosts: list[str] = Field(
+        [],
+        description="Hosts ('name' or 'name:port') whose case photos the server fetches and shows as "
+        "thumbnails through /media; photos on any other host are shown as links, never fetched by the "
+        "operator's browser.",
+    )
+    media_max_bytes: int = Field(
+        5_000_000, ge=1000, description="Largest image /media passes on; larger: 502."
+    )
+    media_timeout_s: float = Field(5.0, gt=0, le=60, description="How long /media waits for a media host.")
 
 
 class ProcessorConfig(ConfigModel):

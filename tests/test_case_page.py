@@ -127,10 +127,16 @@ def test_the_case_page_shows_the_whole_case_live(app: App, browser: Any) -> None
     assert SCRIPT_NOTE in browser.find_element(By.ID, page.DESCRIPTION).text
     assert browser.execute_script("return document.querySelectorAll('#case-page script').length") == 0
 
-    # photos: an http(s) image becomes a thumbnail link; a javascript: URL stays inert text
+    # photos: an http(s) URL on a host not in web.media_hosts is a link (new tab, no referrer), never an
+    # image the browser fetches; a javascript: URL stays inert text
     box = browser.find_element(By.ID, page.PHOTOS)
-    assert [i.get_attribute("src") for i in box.find_elements(By.TAG_NAME, "img")] == [photos[0]]
-    assert [a.get_attribute("href") for a in box.find_elements(By.TAG_NAME, "a")] == [photos[0]]
+    assert box.find_elements(By.TAG_NAME, "img") == []
+    links = box.find_elements(By.TAG_NAME, "a")
+    assert [a.get_attribute("href") for a in links] == [photos[0]]
+    assert (
+        links[0].get_attribute("rel") == "noopener noreferrer"
+        and links[0].get_attribute("target") == "_blank"
+    )
     assert "javascript:alert(1)" in box.text
 
     # the cell on the map and the six nearest cameras

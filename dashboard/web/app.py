@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,16 +13,21 @@ import dash
 import redis
 from flask import Flask, has_request_context, request
 from flask_socketio import SocketIO, join_room
+from gunicorn.app.base import BaseApplication
 
 from dashboard.config import ROOT, AppConfig
 from dashboard.store import keys
 from dashboard.store.client import connect
 from dashboard.store.roles import mark_up_when_reachable
+from dashboard.store.server import set_pdeathsig
 from dashboard.web.api import register_all
 from dashboard.web.context import Context, ctx, request_lang, set_context
 from dashboard.web.dash_guard import guard_callbacks
+from dashboard.web.media import blueprint as media_blueprint
 from dashboard.web.push import PushBridge
 from dashboard.web.rooms import Rooms, room_for
+from dashboard.web.security import guard_socketio
+from dashboard.web.security import install as install_security
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +72,12 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]
     guard_callbacks(app)
+    install_security(app, cfg.web)  # allowed hosts, same-origin state changes, CSP and the other headers
 
     register_all(server, cfg, geo, client)
+    server.register_blueprint(media_blueprint(cfg.web))  # case photos from web.media_hosts
     socketio = SocketIO(server, async_mode="threading", logger=False)
+    guard_socketio(server, cfg.web)  # its middleware answers before Flask's hooks: the same checks
     rooms = Rooms(geo, cfg.web.max_connections)
 
     def case_exists(case_id: str) -> bool:
@@ -102,11 +113,68 @@ def create_app(cfg: AppConfig, redis_url: str) -> tuple[dash.Dash, SocketIO]:
 
 
 def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
-    """Run the web process until it is stopped."""
-    app, socketio = create_app(cfg, redis_url)
-    mark_up_when_reachable(ctx().redis, "web")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines, no dev-server banner
+    """Run the web process under gunicorn until it is stopped (SIGTERM or Ctrl-C: a graceful stop)."""
     log.info("wall on http://%s:%d", host, port)
-    socketio.run(
-        app.server, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
-    )
+    WebServer(cfg, redis_url, host, port).run()
+
+
+class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type annotations
+    """gunicorn, in this process, with one worker of ``web.threads`` threads (gthread).
+
+    One worker because a Socket.IO client's requests must all reach the process that holds its session
+    (several web processes need sticky sessions in front of them, a later step); threads
+    because Flask-SocketIO's ``async_mode="threading"`` serves each WebSocket (simple-websocket, on
+    gunicorn's socket) in a thread of its own. The app is built in the worker, after the fork: the push
+    bridge's threads and the Redis connections must live there. gunicorn answers SIGTERM by stopping the
+    worker gracefully (in-flight requests get ``graceful_timeout``); the worker then leaves at once,
+    without waiting for the threads that hold WebSockets, as the development server did.
+    """
+
+    GRACEFUL_S = 3  # in-flight requests' time to finish on SIGTERM (the supervisor kills after 5 s)
+
+    def __init__(self, cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
+        """Serve ``cfg``'s app on ``host:port``."""
+        self.cfg_app, self.redis_url = cfg, redis_url
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.options: dict[str, Any] = {
+            "bind": [bind],
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": cfg.web.threads,
+            "worker_connections": cfg.web.threads + cfg.web.max_connections,
+            "graceful_timeout": self.GRACEFUL_S,
+            "timeout": 60,  # the worker's heartbeat (its main loop, never blocked by a request)
+            "keepalive": 5,
+            "loglevel": "warning",  # no per-request lines, no banner
+            "accesslog": None,
+            "control_socket_disable": True,
+            "proc_name": "citybrain-web",
+            "post_fork": _post_fork,
+            "worker_exit": _worker_exit,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        """gunicorn's settings from ours (no command line, no config file)."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """The WSGI app, built in the worker."""
+        app, _ = create_app(self.cfg_app, self.redis_url)
+        mark_up_when_reachable(ctx().redis, "web")
+        return app.server
+
+
+def _post_fork(_arbiter: Any, _worker: Any) -> None:
+    """The worker dies with the server process, even when that one is killed."""
+    set_pdeathsig(signal.SIGKILL)  # killed: the worker must free the port at once for the next one
+
+
+def _worker_exit(_arbiter: Any, _worker: Any) -> None:
+    """Leave now: threads holding WebSockets would keep the interpreter waiting (nothing to flush:
+    accepted records are in the journal)."""
+    exc = sys.exc_info()[1]
+    code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0
+    logging.shutdown()
+    os._exit(code)

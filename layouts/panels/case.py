@@ -1,6 +1,7 @@
 """The case page's panels: what the case is (facts), its timeline against the SLAs as the processor
-judged it, its photos (links; thumbnails only for http(s) URLs), the cameras nearest to it and a small
-map of its cell. Text from the field is always a text child, never HTML."""
+judged it, its photos (links; a thumbnail only for a host of web.media_hosts, fetched by the server
+through /media), the cameras nearest to it and a small map of its cell. Text from the field is always
+a text child, never HTML."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from dashboard.domain.roster import default_roster
 from dashboard.queries.cases import CaseState, timeline
 from dashboard.store.keys import CAMERA_STATE
 from dashboard.web.context import ctx
+from dashboard.web.media import media_src, proxied
 from layouts import ids, nav
 from layouts.maps import fitted_map, tiles
 from layouts.names import area_name, category_name, dept_short, type_name
@@ -209,18 +211,32 @@ def timeline_table(st: CaseState, lang: Lang, tz: ZoneInfo, now: int) -> html.Se
     )
 
 
-def photos(st: CaseState, lang: Lang) -> list[Any]:
-    """The report's photos: thumbnails linking to the image for http(s) URLs, plain text otherwise."""
+def photos(st: CaseState, lang: Lang, media_hosts: list[str] | None = None) -> list[Any]:
+    """The report's photos: a same-origin thumbnail (``/media``) for a host of ``web.media_hosts``; a link
+    opening in a new tab for any other http(s) URL (the operator's browser fetches nothing from it unless
+    the person opens it); plain text otherwise."""
+    hosts = ctx().cfg.web.media_hosts if media_hosts is None else media_hosts
     items: list[Any] = []
     for url in st.photos:
-        if safe_photo_url(url):
+        if safe_photo_url(url) and proxied(url.strip(), hosts):
+            src = media_src(url.strip())
             items.append(
                 html.A(
-                    [html.Img(src=url, alt="", className="thumb"), html.Span(url, className="photo-url")],
-                    href=url,
+                    [html.Img(src=src, alt="", className="thumb"), html.Span(url, className="photo-url")],
+                    href=src,
                     target="_blank",
                     rel="noopener noreferrer",
                     className="photo",
+                )
+            )
+        elif safe_photo_url(url):
+            items.append(
+                html.A(
+                    html.Span(url, className="photo-url"),
+                    href=url,
+                    target="_blank",
+                    rel="noopener noreferrer",
+                    className="photo photo-link",
                 )
             )
         else:

@@ -2,7 +2,8 @@
 
 ``POST /api/v1/alerts/<id>/ack`` needs a bearer token, and a page is no token holder. The screens post
 here instead: ``POST /ui/alerts/<id>/ack`` with ``{"actor": "王值班", "note": "..."}`` (JSON only, so a
-cross-site form cannot post it; a request whose ``Origin`` is another host is refused). There is no
+cross-site form cannot post it; a request whose ``Origin`` or ``Referer`` is another origin, or whose
+``Host`` is not allowed, is refused: ``dashboard.web.security``). There is no
 login yet: the actor is the name typed into the wall's ``duty-name`` field, taken at its word. The
 change is a command to the alert engine (``dashboard.alerts.commands``), which applies it (state, history,
 output stream in one MULTI/EXEC) and answers; it reaches every open screen through the pushed "alerts"
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
@@ -32,6 +32,7 @@ from dashboard.domain.types import epoch_ms
 from dashboard.queries import alert_history
 from dashboard.web.api.common import parse_json
 from dashboard.web.context import ctx, request_lang
+from dashboard.web.security import allowed_hosts, same_origin
 
 MAX_ACTOR = 64
 MAX_NOTE = 500
@@ -42,12 +43,6 @@ def _error(status: int, field: str, message: str) -> Response:
     """An error answer naming the field, as the API answers."""
     body = {"error": message, "errors": [{"field": field, "message": message}]}
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
-
-
-def _same_origin() -> bool:
-    """True unless the browser says the request comes from another origin."""
-    origin = request.headers.get("Origin")
-    return not origin or urlsplit(origin).netloc == request.host
 
 
 class _Refused(Exception):
@@ -62,7 +57,7 @@ class _Refused(Exception):
 
 def _posted(allowed: set[str], shape: str) -> dict[str, Any]:
     """The JSON object a screen of this server posted, with only ``allowed`` keys (403, 415, 400)."""
-    if not _same_origin():
+    if not same_origin(allowed_hosts(ctx().cfg.web)):  # also checked for every request (web.security)
         raise _Refused(403, "origin", "only the screens of this server may post here")
     if not request.is_json:
         raise _Refused(415, "body", "send JSON (Content-Type: application/json)")
