@@ -61,7 +61,8 @@ def fitted_map(
         viewport={
             "bounds": [[miny, minx], [maxy, maxx]],
             "transition": "fitBounds",
-            "options": {"padding": [padding, padding]},
+            # at once: a zoom animation still running when fit.js places the map would take it back
+            "options": {"padding": [padding, padding], "animate": False},
         },
         zoomSnap=zoom_snap,
         attributionControl=bool(web.tile_url),

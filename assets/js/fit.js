@@ -174,14 +174,11 @@
     return s.x + "x" + s.y + ":" + overlays(entry.map, entry.box).map(function (b) { return b.map(Math.round).join(","); }).join(";");
   }
 
-  // Where the map is now (to notice a view that something else moved it away from).
-  function where(map) { var c = map.getCenter(); return [c.lat.toFixed(6), c.lng.toFixed(6), map.getZoom()].join(","); }
-
   function refit(entry) {
     if (entry.moved || entry.held) { return false; }
     var map = entry.map;
-    // a zoom animation still running (dash-leaflet's first fitBounds) would, when it ends, move the map
-    // back to its own target: wait for it
+    // a zoom animation still running (a caller's flight) would, when it ends, move the map back to its
+    // own target: wait for it
     if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress) || map._flyToFrame) { entry.timer = null; later(entry); return false; }
     map.invalidateSize({ pan: false });
     entry.sig = signature(entry);
@@ -189,7 +186,6 @@
     if (!v) { return false; }
     entry.fitting = true;
     try { map.setView(v.center, v.zoom, { animate: false }); } finally { entry.fitting = false; }
-    entry.at = where(map);
     fits.n += 1;
     if (v.clear) { fits.clear += 1; }
     fits.last = { id: map.getContainer().id, zoom: v.zoom, clear: v.clear };
@@ -224,7 +220,7 @@
     // an overlay Dash replaced or filled after the map was made: seen by its place changing
     entry.poll = root.setInterval(function () {
       if (entry.moved || entry.held || !root.document.contains(el)) { return; }
-      if (signature(entry) !== entry.sig || (entry.at && where(map) !== entry.at)) { later(entry); }
+      if (signature(entry) !== entry.sig) { later(entry); }
     }, POLL_MS);
     map.on("unload", function () {
       root.clearInterval(entry.poll);
