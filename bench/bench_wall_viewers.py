@@ -29,9 +29,14 @@ from harness.workload import FILL_OPEN, PROBE_CELL, Workload, now_ms
 
 
 def cpu_s(proc: psutil.Process) -> float:
-    """CPU seconds (user + system) the process has used."""
-    t = proc.cpu_times()
-    return float(t.user + t.system)
+    """CPU seconds (user + system) the process and its live children have used (the web role serves
+    from a gunicorn worker, a child of the role's process)."""
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
 
 
 def one_per_second(wl: Workload, seconds: float) -> list[tuple[float, str]]:

@@ -89,12 +89,13 @@ class WebConfig(ConfigModel):
         min_length=1,
         description="/wall: the subdistrict ids its rotation visits, in order; default: every subdistrict.",
     )
-    threads: int = Field(
-        100,
+    threads: int | None = Field(
+        None,
         ge=4,
-        le=2000,
-        description="Threads of the web server (gunicorn, one worker): each open page's WebSocket holds one, "
-        "so this bounds the pages served at once beside max_connections.",
+        le=10000,
+        description="Most threads of the web server (gunicorn, one worker; started as needed): each open "
+        "page's WebSocket holds one while it is open, each other request one while it runs. Default: "
+        "max_connections + 64, so every socket allowed has its thread.",
     )
     allowed_hosts: list[str] | None = Field(
         None,

@@ -396,3 +396,13 @@ def test_a_foreign_page_cannot_frame_the_wall(app: App) -> None:
         where = browser.execute_script("return location.href")
         assert where.startswith("chrome-error://"), where  # Chromium's "refused to connect" page
         assert not browser.find_elements(By.ID, "_dash-app-content")
+
+
+def test_the_web_server_is_gunicorn_with_a_thread_per_allowed_socket() -> None:
+    from dashboard.config import parse_config
+    from dashboard.web.app import WebServer
+
+    server = WebServer(parse_config({"web": {"max_connections": 300}}), "redis://unused", "::", 8050)
+    assert server.cfg.worker_class_str == "gthread" and server.cfg.workers == 1
+    assert server.cfg.threads == 300 + WebServer.SPARE_THREADS and server.cfg.bind == ["[::]:8050"]
+    assert WebServer(parse_config({"web": {"threads": 8}}), "redis://unused", "h", 1).cfg.threads == 8

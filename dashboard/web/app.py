@@ -119,7 +119,9 @@ def serve(cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
 
 
 class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type annotations
-    """gunicorn, in this process, with one worker of ``web.threads`` threads (gthread).
+    """gunicorn, in this process, with one worker of ``web.threads`` threads (gthread; by default one per
+    allowed Socket.IO connection and 64 more: a WebSocket holds its thread while it is open, and a pool
+    too small would leave the pages beyond it waiting; the pool starts threads only as they are needed).
 
     One worker because a Socket.IO client's requests must all reach the process that holds its session
     (several web processes need sticky sessions in front of them, a later step); threads
@@ -130,18 +132,20 @@ class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type 
     without waiting for the threads that hold WebSockets, as the development server did.
     """
 
+    SPARE_THREADS = 64  # beside one per allowed socket: page loads, callbacks, API calls
     GRACEFUL_S = 3  # in-flight requests' time to finish on SIGTERM (the supervisor kills after 5 s)
 
     def __init__(self, cfg: AppConfig, redis_url: str, host: str, port: int) -> None:
         """Serve ``cfg``'s app on ``host:port``."""
         self.cfg_app, self.redis_url = cfg, redis_url
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        threads = cfg.web.threads or cfg.web.max_connections + self.SPARE_THREADS
         self.options: dict[str, Any] = {
             "bind": [bind],
             "workers": 1,
             "worker_class": "gthread",
-            "threads": cfg.web.threads,
-            "worker_connections": cfg.web.threads + cfg.web.max_connections,
+            "threads": threads,
+            "worker_connections": threads + cfg.web.max_connections,
             "graceful_timeout": self.GRACEFUL_S,
             "timeout": 60,  # the worker's heartbeat (its main loop, never blocked by a request)
             "keepalive": 5,
