@@ -47,24 +47,33 @@ def fitted_map(
     web: WebConfig,
     *,
     zoom: float,
-    padding: int,
     zoom_snap: float,
     center: tuple[float, float] | None = None,
+    padding: int | None = None,
 ) -> dl.Map:
-    """A map showing ``bounds`` (with ``padding`` px), centred on ``center`` (lat, lon) or the bounds."""
+    """A map centred on ``center`` (lat, lon) or the middle of ``bounds``, at ``zoom``. With ``padding``
+    dash-leaflet fits ``bounds`` at once (a map outside any ``FIT_BOX``, like the case's); without, inside
+    a ``FIT_BOX``, fit.js fits its outline into its box (a dash-leaflet fitBounds landing after fit.js had
+    placed the map would undo it: a slow machine showed it)."""
     minx, miny, maxx, maxy = bounds
+    fit: dict[str, Any] = (
+        {
+            "viewport": {
+                "bounds": [[miny, minx], [maxy, maxx]],
+                "transition": "fitBounds",
+                "options": {"padding": [padding, padding], "animate": False},
+            }
+        }
+        if padding is not None
+        else {}
+    )
     return dl.Map(
         children,
         id=map_id,
         center=list(center) if center else [(miny + maxy) / 2, (minx + maxx) / 2],
         zoom=zoom,
-        viewport={
-            "bounds": [[miny, minx], [maxy, maxx]],
-            "transition": "fitBounds",
-            # at once: a zoom animation still running when fit.js places the map would take it back
-            "options": {"padding": [padding, padding], "animate": False},
-        },
         zoomSnap=zoom_snap,
+        **fit,
         attributionControl=bool(web.tile_url),
         style={"width": "100%", "height": "100%", "background": "#071219"},
     )

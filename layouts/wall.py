@@ -200,7 +200,6 @@ def _cell_map(snap: dict[str, Any]) -> Any:
         c.geo.bounds,
         c.cfg.web,
         zoom=12,
-        padding=16,
         zoom_snap=0.1,
     )
 

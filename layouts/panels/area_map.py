@@ -105,7 +105,6 @@ def area_map(area: Area, hideout: dict[str, Any], devices: dict[str, Any] | None
         bounds,
         c.cfg.web,
         zoom=13,
-        padding=20,
         zoom_snap=0.1,
     )
 
