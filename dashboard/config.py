@@ -259,6 +259,9 @@ class AuthConfig(ConfigModel):
     min_password_length: int = Field(
         10, ge=8, le=256, description="The shortest password `run.py user add|passwd` accepts."
     )
+    audit_days: float = Field(
+        365, ge=1, description="The audit trail (who did what, where, when) keeps entries this long."
+    )
 
 
 def _feed_config(item: Any) -> FeedConfig:

@@ -17,6 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from dashboard.domain.i18n import t
+from dashboard.store import audit
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
 
@@ -172,6 +173,10 @@ def test_banner_flashes_until_acknowledged_on_another_screen(app: App, browser: 
         and alert["acked_by"] == "王值班"
         and alert["ack_note"] == "已派人核查"
     )
+    # the audit trail has it: who, from the screens, which warning, where, and that it went through
+    acks = [e for e in audit.read(app.client(), action="ack") if e["target"] == ALERT_ID]
+    assert acks and acks[0]["user"] == "王值班" and acks[0]["via"] == "ui" and acks[0]["outcome"] == "ok"
+    assert acks[0]["area"] == CELL and acks[0]["detail"] == "已派人核查"
 
     # the name is remembered in this browser
     browser2.refresh()

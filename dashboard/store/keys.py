@@ -122,6 +122,7 @@ def alert_reply_key(command_id: str) -> str:
 
 
 # --- users: written by ``run.py user ...`` and the web role's first admin (dashboard/store/users.py) ---
+AUDIT = f"{TAG}:audit"  # stream: who did what, where, when, with what outcome (store/audit.py; by age)
 USERS = f"{TAG}:users"  # hash user name -> JSON of dashboard.store.users.User (argon2 hash, roles, ...)
 
 

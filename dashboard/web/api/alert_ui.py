@@ -30,6 +30,7 @@ from dashboard.alerts.machine import AlertError
 from dashboard.domain.i18n import Lang
 from dashboard.domain.types import epoch_ms
 from dashboard.queries import alert_history
+from dashboard.store import audit
 from dashboard.web.api.common import parse_json
 from dashboard.web.context import ctx, request_lang
 from dashboard.web.security import allowed_hosts, same_origin
@@ -88,15 +89,25 @@ def _note(body: dict[str, Any]) -> str:
 
 def _send(kind: commands.Kind, instance_id: str, actor: str, note: str, until: int = 0) -> Response:
     """Have the alert engine apply a person's command; answer with the alert after it, or why not."""
+    c = ctx()
+    said: dict[str, Any] = {
+        "user": actor,
+        "via": "ui",
+        "target": instance_id,
+        "detail": note,
+        "keep_days": c.cfg.auth.audit_days,
+    }
     try:
-        c = ctx()
         st = commands.send(
             c.redis, kind, instance_id, actor, note, until, timeout_s=c.cfg.alerts.command_timeout_s
         )
     except AlertError as err:
+        audit.record(c.redis, kind, outcome=f"refused {err.status}: {err}", **said)
         return _error(err.status, err.field, str(err))
     except commands.CommandTimeout as err:
+        audit.record(c.redis, kind, outcome=f"refused 503: {err}", **said)
         return _error(503, "engine", str(err))
+    audit.record(c.redis, kind, area=st.public().get("area") or "", **said)
     return Response(json.dumps({"alert": st.public()}, ensure_ascii=False), mimetype="application/json")
 
 

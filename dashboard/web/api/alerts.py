@@ -21,7 +21,7 @@ from dashboard.alerts.machine import AlertError
 from dashboard.config import AppConfig
 from dashboard.domain.types import epoch_ms
 from dashboard.queries import alerts as queries
-from dashboard.store import keys
+from dashboard.store import audit, keys
 from dashboard.web.api.common import BadRequest, error_response, json_body, json_response, require_token
 
 MAX_SILENCE_MIN = 7 * 24 * 60
@@ -106,18 +106,36 @@ def _limit_arg() -> int:
 
 
 def _send(
-    client: redis.Redis, kind: commands.Kind, instance_id: str, actor: str, note: str, until: int, wait: float
+    client: redis.Redis,
+    kind: commands.Kind,
+    instance_id: str,
+    actor: str,
+    note: str,
+    until: int,
+    wait: float,
+    audit_days: float,
 ) -> Response:
     """Have the alert engine apply a command; answer with the alert after it, or why not (a silence
     refused for its ``until`` names ``minutes``, the field the caller sent)."""
+    via = f"token:{g.source}"
+    said: dict[str, Any] = {
+        "user": actor,
+        "via": via,
+        "target": instance_id,
+        "detail": note,
+        "keep_days": audit_days,
+    }
     try:
         st = commands.send(client, kind, instance_id, actor, note, until, timeout_s=wait)
     except AlertError as err:
         if kind == "silence" and err.field == "until":
             err.field = "minutes"
+        audit.record(client, kind, outcome=f"refused {err.status}: {err}", **said)
         return _state_error(err)
     except commands.CommandTimeout as err:
+        audit.record(client, kind, outcome=f"refused 503: {err}", **said)
         return _no_engine(err)
+    audit.record(client, kind, area=st.public().get("area") or "", **said)
     return json_response({"alert": st.public(), "via": g.source})
 
 
@@ -138,7 +156,7 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         body = _object(json_body(cfg), {"actor", "note"})
         actor = _text(body, "actor", True, 64)
         note = _text(body, "note", False, MAX_TEXT)
-        return _send(client, "ack", instance_id, actor, note, 0, wait)
+        return _send(client, "ack", instance_id, actor, note, 0, wait, cfg.auth.audit_days)
 
     @bp.post("/api/v1/alerts/<instance_id>/silence")
     @auth
@@ -149,7 +167,7 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         reason = _text(body, "reason", True, MAX_TEXT)
         minutes = _minutes(body)
         until = epoch_ms() + round(minutes * 60_000)
-        return _send(client, "silence", instance_id, actor, reason, until, wait)
+        return _send(client, "silence", instance_id, actor, reason, until, wait, cfg.auth.audit_days)
 
     @bp.post("/api/v1/alerts/<instance_id>/unsilence")
     @auth
@@ -158,7 +176,7 @@ def blueprint(cfg: AppConfig, client: redis.Redis) -> Blueprint:
         body = _object(json_body(cfg), {"actor", "note"})
         actor = _text(body, "actor", True, 64)
         note = _text(body, "note", False, MAX_TEXT)
-        return _send(client, "unsilence", instance_id, actor, note, 0, wait)
+        return _send(client, "unsilence", instance_id, actor, note, 0, wait, cfg.auth.audit_days)
 
     @bp.get("/api/v1/alerts")
     def active() -> Response:
