@@ -198,6 +198,31 @@ class App:
         """A Redis client on the app's embedded server."""
         return redis.Redis.from_url(self.redis_url, decode_responses=True)
 
+    def write_case_event(self, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
+        """Append the k-th event of ``case`` to the case input stream (a city-management case in ZM-0001
+        unless ``kw`` says otherwise)."""
+        from dashboard.store import keys
+        from dashboard.store.records import CaseEvent, encode
+
+        defaults = {"event_type": "CM-0101", "category": "city_management", "cell_id": "ZM-0001"}
+        fields: dict[str, Any] = {**defaults, "source": "test", **kw}
+        ev = CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
+        self.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
+
+
+def open_live(browser: Any, url: str) -> None:
+    """Load a page and wait until its Socket.IO connection is live (its connection mark says so)."""
+    from selenium.webdriver.common.by import By
+
+    from layouts import ids
+
+    browser.get(url)
+    wait_for(
+        lambda: "conn-ok" in (browser.find_element(By.ID, ids.CONNECTION).get_attribute("class") or ""),
+        30,
+        what="Socket.IO connected",
+    )
+
 
 VICTIMS = ("processor", "feeds", "redis-server", "web")  # what the chaos test and bench_faults kill, in turn
 

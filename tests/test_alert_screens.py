@@ -20,6 +20,7 @@ from dashboard.domain.i18n import t
 from dashboard.store import audit
 from layouts import wall
 from tests.conftest import App, http_get, http_post, wait_for
+from tests.support import open_live
 
 TOKEN = secrets.token_urlsafe(16)
 SENSOR, CELL = "SEN-0007", "SW-0056"  # a water-level gauge of the registry, and its cell
@@ -89,13 +90,8 @@ def post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> tup
 
 
 def open_wall(app: App, browser: Any, lang: str = "zh-CN") -> None:
-    """Load the wall and wait until it is live."""
-    browser.get(f"{app.url}/?lang={lang}")
-    wait_for(
-        lambda: "conn-ok" in (browser.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
-        30,
-        what="Socket.IO connected",
-    )
+    """Load the wall (/) and wait until it is live."""
+    open_live(browser, f"{app.url}/?lang={lang}")
 
 
 def banner_class(browser: Any) -> str:
@@ -222,16 +218,6 @@ def test_sound_toggle_is_off_by_default_and_remembered(app: App, browser: Any) -
     assert browser.execute_script("return localStorage.getItem('citybrain.sound')") == "off"
 
 
-def open_command_wall(app: App, browser: Any) -> None:
-    """Load /wall and wait until it is live."""
-    browser.get(f"{app.url}/wall")
-    wait_for(
-        lambda: "conn-ok" in (browser.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
-        30,
-        what="Socket.IO connected",
-    )
-
-
 def sound_state(browser: Any) -> Any:
     return browser.execute_script("return window.citybrain.soundState")
 
@@ -242,7 +228,7 @@ def test_wall_and_desk_say_so_when_the_browser_blocks_sound(app: App) -> None:
     from tests.support import chromium
 
     with chromium("--autoplay-policy=document-user-activation-required") as b:  # browsers' default
-        open_command_wall(app, b)
+        open_live(b, f"{app.url}/wall")
         note = b.find_element(By.ID, wall.SOUND_NOTICE)
         wait_for(lambda: sound_state(b) == "blocked", 10, what="the wall's sound blocked")
         wait_for(lambda: "hidden" not in (note.get_attribute("class") or ""), 10, what="the notice shown")
@@ -273,7 +259,7 @@ def test_kiosk_wall_sounds_a_new_warning_with_nobody_touching_it(app: App) -> No
     gauge = "SEN-0010"
     alert_id = f"{RULE}:{gauge}"
     with chromium("--autoplay-policy=no-user-gesture-required") as b:
-        open_command_wall(app, b)
+        open_live(b, f"{app.url}/wall")
         wait_for(lambda: sound_state(b) == "on", 10, what="the wall's sound on")
         note = b.find_element(By.ID, wall.SOUND_NOTICE)
         assert "hidden" in (note.get_attribute("class") or "")

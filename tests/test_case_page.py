@@ -17,7 +17,6 @@ from selenium.webdriver.common.by import By
 
 from dashboard.domain.i18n import duration
 from dashboard.store import keys
-from dashboard.store.records import CaseEvent, encode
 from layouts import case as page
 from layouts.panels import case as panels
 from tests.conftest import App, http_get, wait_for
@@ -79,19 +78,6 @@ def app() -> Iterator[App]:
     shutil.rmtree(d, ignore_errors=True)
 
 
-def write(app: App, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
-    """Append one case event (the k-th of ``case``) to the input stream."""
-    fields: dict[str, Any] = {
-        "event_type": "CM-0101",
-        "category": "city_management",
-        "cell_id": "ZM-0001",
-        "source": "test",
-    }
-    fields.update(kw)
-    ev = CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
-    app.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
-
-
 def timeline_steps(browser: Any) -> list[str]:
     """The steps of the timeline's rows, top to bottom."""
     steps: list[str] = browser.execute_script(
@@ -106,9 +92,11 @@ def test_the_case_page_shows_the_whole_case_live(app: App, browser: Any) -> None
     case = "T-CASE-1"
     photos = ["https://example.org/p1.jpg", "javascript:alert(1)"]
     at = {"lon": 113.112, "lat": 23.0389}
-    write(app, case, 0, "reported", now - 50 * MIN, actor="网格员 陈", note=SCRIPT_NOTE, photos=photos, **at)
-    write(app, case, 1, "registered", now - 40 * MIN, actor="值班员")
-    write(app, case, 2, "dispatched", now - 30 * MIN, department="urban_mgmt", actor="指挥中心")
+    app.write_case_event(
+        case, 0, "reported", now - 50 * MIN, actor="网格员 陈", note=SCRIPT_NOTE, photos=photos, **at
+    )
+    app.write_case_event(case, 1, "registered", now - 40 * MIN, actor="值班员")
+    app.write_case_event(case, 2, "dispatched", now - 30 * MIN, department="urban_mgmt", actor="指挥中心")
     r = app.client()
     wait_for(lambda: '"dispatched"' in (r.hget(keys.CASE_INDEX, case) or ""), 20, what="the case processed")
 
@@ -144,8 +132,7 @@ def test_the_case_page_shows_the_whole_case_live(app: App, browser: Any) -> None
     assert len(browser.find_elements(By.CSS_SELECTOR, f"#{page.CAMERAS} tr")) == panels.NEAREST
 
     # a new event of this case: the page re-reads it without reloading; its note is text as well
-    write(
-        app,
+    app.write_case_event(
         case,
         3,
         "handled",

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 
 from layouts import wall
 from tests.conftest import App, http_get, wait_for
-from tests.support import chromium, temp_dir
+from tests.support import chromium, open_live, temp_dir
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,7 @@ def flood_warnings(app: App) -> list[dict[str, Any]]:
 
 def test_the_storm_demo_raises_a_flood_warning_that_the_wall_shows_and_sounds(storm: App) -> None:
     with chromium("--autoplay-policy=no-user-gesture-required") as b:
-        b.get(f"{storm.url}/wall")
-        wait_for(
-            lambda: "conn-ok" in (b.find_element(By.ID, wall.CONNECTION).get_attribute("class") or ""),
-            30,
-            what="Socket.IO connected",
-        )
+        open_live(b, f"{storm.url}/wall")
         fired = wait_for(lambda: flood_warnings(storm), 240, 2, "a flood warning from the storm")
         assert all(a["area"] for a in fired)
         banner = b.find_element(By.ID, wall.ALERT_BANNER)

@@ -35,7 +35,6 @@ from dashboard.domain.roster import default_roster
 from dashboard.queries import exports, search
 from dashboard.store import keys
 from dashboard.store.cases import CaseState
-from dashboard.store.records import CaseEvent, encode
 from layouts import ids, nav
 from layouts.panels.case import now_words
 from layouts.panels.tables import Grid, to_csv
@@ -209,14 +208,6 @@ def app() -> Iterator[App]:
     shutil.rmtree(d, ignore_errors=True)
 
 
-def write(app: App, case: str, k: int, step: str, ts: int, **kw: Any) -> None:
-    """Append one case event to the input stream."""
-    fields: dict[str, Any] = {"event_type": "CM-0101", "category": "city_management", "cell_id": "ZM-0001"}
-    fields.update(kw)
-    ev = CaseEvent(event_id=f"{case}-{k}", case_id=case, seq=k, ts=ts, step=step, **fields)
-    app.client().xadd(keys.STREAM_CASE_EVENTS, encode(ev))  # type: ignore[arg-type]
-
-
 def js(browser: Any, script: str) -> Any:
     return browser.execute_script(script)
 
@@ -227,13 +218,13 @@ def test_the_case_page_names_people_and_says_where_the_case_stands(app: App, bro
     reported = now - 50 * MIN
     cam = next(iter(default_registry().cameras))
     # the registration arrives first: the page must still show the report's own time for "reported"
-    write(app, case, 1, "registered", now - 40 * MIN, actor="祖庙街道智慧社会治理中心")
-    write(app, case, 0, "reported", reported, actor="GW-ZM-0001-1", lon=113.112, lat=23.0389)
-    write(
-        app, case, 2, "dispatched", now - 30 * MIN, department="urban_mgmt", actor="祖庙街道智慧社会治理中心"
+    app.write_case_event(case, 1, "registered", now - 40 * MIN, actor="祖庙街道智慧社会治理中心")
+    app.write_case_event(case, 0, "reported", reported, actor="GW-ZM-0001-1", lon=113.112, lat=23.0389)
+    app.write_case_event(
+        case, 2, "dispatched", now - 30 * MIN, department="urban_mgmt", actor="祖庙街道智慧社会治理中心"
     )
-    write(app, case, 3, "handled", now - 20 * MIN, department="urban_mgmt", actor=cam)
-    write(app, case, 4, "feedback", now - 10 * MIN, department="urban_mgmt", actor="城管执法局")
+    app.write_case_event(case, 3, "handled", now - 20 * MIN, department="urban_mgmt", actor=cam)
+    app.write_case_event(case, 4, "feedback", now - 10 * MIN, department="urban_mgmt", actor="城管执法局")
     r = app.client()
     wait_for(lambda: '"feedback"' in (r.hget(keys.CASE_INDEX, case) or ""), 20, what="the case processed")
     st = CaseState.from_json(r.hget(keys.CASE_INDEX, case) or "")

@@ -177,9 +177,9 @@
   function refit(entry) {
     if (entry.moved || entry.held) { return false; }
     var map = entry.map;
-    // a zoom animation still running (a caller's flight) would, when it ends, move the map back to its
-    // own target: wait for it
-    if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress) || map._flyToFrame) { entry.timer = null; later(entry); return false; }
+    // a zoom or pan animation still running would, when it ends, move the map back to its own target: wait
+    // for it (a flight needs no wait: setView stops it; Leaflet keeps _flyToFrame set after one)
+    if (map._animatingZoom || (map._panAnim && map._panAnim._inProgress)) { later(entry); return false; }
     map.invalidateSize({ pan: false });
     entry.sig = signature(entry);
     var v = view(map);
