@@ -151,7 +151,17 @@
     var found = [].slice.call(box.querySelectorAll(".map-overlay, .leaflet-control"));
     return found.map(function (o) { return o.getBoundingClientRect(); })
       .filter(function (b) { return b.width > 0 && b.height > 0 && b.right > r.left && b.left < r.right && b.bottom > r.top && b.top < r.bottom; })
-      .map(function (b) { return [(b.left - r.left) / k, (b.top - r.top) / k, (b.right - r.left) / k, (b.bottom - r.top) / k]; });
+      .map(function (b) { return [(b.left - r.left) / k, (b.top - r.top) / k, (b.right - r.left) / k, (b.bottom - r.top) / k]; })
+      .concat(belowFirstScreen(r, k));
+  }
+
+  // A desk page taller than the screen: the part of the box below the first screen (in page coordinates,
+  // so scrolling changes nothing) counts as covered, so the area shows without scrolling; not when most
+  // of the box is below it (a phone's map under the lists).
+  function belowFirstScreen(r, k) {
+    var top = r.top + (root.scrollY || 0), fold = root.innerHeight, h = r.height;
+    if (!fold || top >= fold || fold - top < 0.35 * h || top + h <= fold) { return []; }
+    return [[0, (fold - top) / k, r.width / k, h / k]];
   }
 
   // The view {center, zoom} showing the map's area clear of its overlays, or null (no outline yet).
